@@ -1,0 +1,363 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { ConfigError, HookstreamError, errorMessage } from '../errors.js';
+import { DEFAULTS, SOCKUDO_APP_KEYS, SOCKUDO_TOP_LEVEL_KEYS } from './defaults.js';
+import type {
+  AppConfig,
+  ChannelType,
+  HookstreamConfig,
+  WebhookConfig,
+  WebhookFilter,
+  WebhookTarget,
+} from './types.js';
+
+/**
+ * Validation walks the raw JSON once, with the JSON path of every value at hand, so each
+ * error says where and which rule (`$.app_manager.array.apps[2].webhooks[0].url: must be
+ * an http(s) URL`). It stops at the first error: one clear message beats a wall of them.
+ */
+
+type Json = unknown;
+type Obj = Record<string, Json>;
+
+export interface LoadOptions {
+  /** Path of the config file; else `HOOKSTREAM_CONFIG`. */
+  path?: string;
+  /** Environment to read overrides from. @defaultValue process.env */
+  env?: NodeJS.ProcessEnv;
+  /** Called once per warning (keys accepted but unused, derived ids that collide). */
+  onWarning?: (message: string) => void;
+}
+
+/** Reads, validates and defaults the config file. Throws ConfigError / HookstreamError. */
+export async function loadConfig(options: LoadOptions = {}): Promise<HookstreamConfig> {
+  const env = options.env ?? process.env;
+  const path = options.path ?? env.HOOKSTREAM_CONFIG;
+  if (!path) {
+    throw new HookstreamError('HS_CONFIG_UNREADABLE', 'no config file: pass --config FILE or set HOOKSTREAM_CONFIG');
+  }
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new HookstreamError('HS_CONFIG_UNREADABLE', `cannot read config file ${path}: ${errorMessage(err)}`, { cause: err });
+  }
+  let raw: Json;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new HookstreamError('HS_CONFIG_UNREADABLE', `config file ${path} is not valid JSON: ${errorMessage(err)}`, { cause: err });
+  }
+  return parseConfig(raw, { env, onWarning: options.onWarning });
+}
+
+/** Validates an already parsed config object. Pure apart from `onWarning`. */
+export function parseConfig(raw: Json, options: { env?: NodeJS.ProcessEnv; onWarning?: (message: string) => void } = {}): HookstreamConfig {
+  const env = options.env ?? {};
+  const warnings = new Set<string>();
+  const warn = (message: string): void => {
+    if (warnings.has(message)) return;
+    warnings.add(message);
+    options.onWarning?.(message);
+  };
+
+  const root = obj(raw, '$');
+  const known = new Set(['app_manager', 'webhooks', 'kafka', 'retry', 'metrics', 'delivery']);
+  for (const key of Object.keys(root)) {
+    if (known.has(key)) continue;
+    if (SOCKUDO_TOP_LEVEL_KEYS.has(key)) warn(`$.${key}: Sockudo setting not used by hookstream, ignored`);
+    else warn(`$.${key}: unknown key, ignored`);
+  }
+
+  const kafkaRaw = optObj(root.kafka, '$.kafka');
+  strictKeys(kafkaRaw, '$.kafka', ['brokers', 'client_id', 'group_id', 'topic', 'partitions', 'replication_factor']);
+  let brokers = kafkaRaw.brokers === undefined ? [...DEFAULTS.kafka.brokers] : stringArray(kafkaRaw.brokers, '$.kafka.brokers', { nonEmpty: true });
+  if (env.KAFKA_BROKERS !== undefined && env.KAFKA_BROKERS.trim() !== '') {
+    brokers = env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
+  }
+  brokers.forEach((b, i) => {
+    if (!/^[^\s:]+:\d{1,5}$/.test(b)) throw new ConfigError(`$.kafka.brokers[${i}]`, `must be host:port, got ${JSON.stringify(b)}`);
+  });
+  const topic = str(kafkaRaw.topic, '$.kafka.topic', DEFAULTS.kafka.topic);
+  if (!/^[a-zA-Z0-9._-]{1,200}$/.test(topic)) {
+    throw new ConfigError('$.kafka.topic', 'must be 1-200 characters of letters, digits, ".", "_" or "-" (Kafka topic rules)');
+  }
+  const kafka = {
+    brokers,
+    client_id: str(kafkaRaw.client_id, '$.kafka.client_id', DEFAULTS.kafka.client_id),
+    group_id: str(kafkaRaw.group_id, '$.kafka.group_id', DEFAULTS.kafka.group_id),
+    topic,
+    partitions: int(kafkaRaw.partitions, '$.kafka.partitions', DEFAULTS.kafka.partitions, 1, 10_000),
+    replication_factor: int(kafkaRaw.replication_factor, '$.kafka.replication_factor', DEFAULTS.kafka.replication_factor, 1, 100),
+  };
+
+  const retryRaw = optObj(root.retry, '$.retry');
+  strictKeys(retryRaw, '$.retry', ['delays_ms']);
+  let delays: number[] = [...DEFAULTS.retry.delays_ms];
+  if (retryRaw.delays_ms !== undefined) {
+    if (!Array.isArray(retryRaw.delays_ms)) throw new ConfigError('$.retry.delays_ms', 'must be an array of delays in ms');
+    delays = retryRaw.delays_ms.map((d, i) => int(d, `$.retry.delays_ms[${i}]`, undefined, 1, 24 * 3600 * 1000));
+    for (let i = 1; i < delays.length; i++) {
+      if (delays[i]! <= delays[i - 1]!) throw new ConfigError(`$.retry.delays_ms[${i}]`, 'delays must increase strictly (each names its own retry topic)');
+    }
+  }
+
+  const metricsRaw = optObj(root.metrics, '$.metrics');
+  for (const key of Object.keys(metricsRaw)) {
+    if (!['enabled', 'host', 'port'].includes(key)) warn(`$.metrics.${key}: Sockudo metrics setting not used by hookstream, ignored`);
+  }
+  const metrics = {
+    enabled: bool(metricsRaw.enabled, '$.metrics.enabled', DEFAULTS.metrics.enabled),
+    host: str(metricsRaw.host, '$.metrics.host', DEFAULTS.metrics.host),
+    port: int(metricsRaw.port, '$.metrics.port', DEFAULTS.metrics.port, 0, 65_535),
+  };
+
+  const webhooksRaw = optObj(root.webhooks, '$.webhooks');
+  for (const key of Object.keys(webhooksRaw)) {
+    if (key !== 'batching') warn(`$.webhooks.${key}: unknown key, ignored`);
+  }
+  const batchingRaw = optObj(webhooksRaw.batching, '$.webhooks.batching');
+  strictKeys(batchingRaw, '$.webhooks.batching', ['enabled', 'duration', 'size']);
+  const batching = {
+    enabled: bool(batchingRaw.enabled, '$.webhooks.batching.enabled', DEFAULTS.batching.enabled),
+    duration: int(batchingRaw.duration, '$.webhooks.batching.duration', DEFAULTS.batching.duration, 0, 600_000),
+    size: int(batchingRaw.size, '$.webhooks.batching.size', DEFAULTS.batching.size, 1, 100_000),
+  };
+
+  const deliveryRaw = optObj(root.delivery, '$.delivery');
+  strictKeys(deliveryRaw, '$.delivery', [
+    'request_timeout_ms', 'max_body_bytes', 'concurrency_per_endpoint', 'max_in_flight_events', 'shutdown_grace_ms', 'circuit_breaker',
+  ]);
+  const cbRaw = optObj(deliveryRaw.circuit_breaker, '$.delivery.circuit_breaker');
+  strictKeys(cbRaw, '$.delivery.circuit_breaker', ['failures', 'cooldown_ms']);
+  const delivery = {
+    request_timeout_ms: int(deliveryRaw.request_timeout_ms, '$.delivery.request_timeout_ms', DEFAULTS.delivery.request_timeout_ms, 1, 600_000),
+    max_body_bytes: int(deliveryRaw.max_body_bytes, '$.delivery.max_body_bytes', DEFAULTS.delivery.max_body_bytes, 1024, 64 * 1024 * 1024),
+    concurrency_per_endpoint: int(deliveryRaw.concurrency_per_endpoint, '$.delivery.concurrency_per_endpoint', DEFAULTS.delivery.concurrency_per_endpoint, 1, 1024),
+    max_in_flight_events: int(deliveryRaw.max_in_flight_events, '$.delivery.max_in_flight_events', DEFAULTS.delivery.max_in_flight_events, 1, 10_000_000),
+    shutdown_grace_ms: int(deliveryRaw.shutdown_grace_ms, '$.delivery.shutdown_grace_ms', DEFAULTS.delivery.shutdown_grace_ms, 0, 3_600_000),
+    circuit_breaker: {
+      failures: int(cbRaw.failures, '$.delivery.circuit_breaker.failures', DEFAULTS.delivery.circuit_breaker.failures, 1, 1_000_000),
+      cooldown_ms: int(cbRaw.cooldown_ms, '$.delivery.circuit_breaker.cooldown_ms', DEFAULTS.delivery.circuit_breaker.cooldown_ms, 1, 86_400_000),
+    },
+  };
+
+  const apps = parseApps(root.app_manager, delivery.request_timeout_ms, warn);
+  return { kafka, retry: { delays_ms: delays }, metrics, webhooks: { batching }, delivery, apps };
+}
+
+function parseApps(raw: Json, defaultTimeout: number, warn: (m: string) => void): AppConfig[] {
+  if (raw === undefined) {
+    warn('$.app_manager: missing, so no apps are configured and every event is dead-lettered as unknown_app');
+    return [];
+  }
+  const am = obj(raw, '$.app_manager');
+  const driver = am.driver === undefined ? 'memory' : str(am.driver, '$.app_manager.driver');
+  if (driver !== 'memory') {
+    throw new ConfigError('$.app_manager.driver', `hookstream reads apps from app_manager.array.apps only (driver "memory"), got ${JSON.stringify(driver)}`);
+  }
+  for (const key of Object.keys(am)) {
+    if (key !== 'driver' && key !== 'array') warn(`$.app_manager.${key}: Sockudo setting not used by hookstream, ignored`);
+  }
+  const array = obj(am.array ?? {}, '$.app_manager.array');
+  const appsRaw = array.apps ?? [];
+  if (!Array.isArray(appsRaw)) throw new ConfigError('$.app_manager.array.apps', 'must be an array of apps');
+  const seen = new Set<string>();
+  return appsRaw.map((appRaw, i) => {
+    const path = `$.app_manager.array.apps[${i}]`;
+    const app = obj(appRaw, path);
+    const id = str(app.id, `${path}.id`);
+    if (seen.has(id)) throw new ConfigError(`${path}.id`, `duplicate app id ${JSON.stringify(id)}`);
+    seen.add(id);
+    for (const key of Object.keys(app)) {
+      if (['id', 'key', 'secret', 'webhooks'].includes(key)) continue;
+      warn(SOCKUDO_APP_KEYS.has(key) ? `apps[].${key}: Sockudo app setting not used by hookstream, ignored` : `${path}.${key}: unknown key, ignored`);
+    }
+    const webhooksRaw = app.webhooks ?? [];
+    if (!Array.isArray(webhooksRaw)) throw new ConfigError(`${path}.webhooks`, 'must be an array of webhooks');
+    const webhooks = webhooksRaw.map((w, j) => parseWebhook(w, `${path}.webhooks[${j}]`, defaultTimeout, warn));
+    assignUniqueIds(webhooks, `${path}.webhooks`, warn);
+    return { id, key: str(app.key, `${path}.key`), secret: str(app.secret, `${path}.secret`), webhooks };
+  });
+}
+
+/** Headers that the signature and body depend on; a webhook's own headers cannot replace them. */
+const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'x-pusher-key', 'x-pusher-signature', 'transfer-encoding', 'connection']);
+
+function parseWebhook(raw: Json, path: string, defaultTimeout: number, warn: (m: string) => void): WebhookConfig & { explicitId: boolean } {
+  const w = obj(raw, path);
+  for (const key of Object.keys(w)) {
+    if (!['id', 'url', 'lambda', 'lambda_function', 'event_types', 'filter', 'headers', 'request_timeout_ms'].includes(key)) {
+      warn(`${path}.${key}: unknown webhook key, ignored`);
+    }
+  }
+  const targets = ['url', 'lambda', 'lambda_function'].filter((k) => w[k] !== undefined);
+  if (targets.length !== 1) {
+    throw new ConfigError(path, `needs exactly one target: "url", "lambda" or "lambda_function" (found ${targets.length === 0 ? 'none' : targets.join(', ')})`);
+  }
+  let target: WebhookTarget;
+  if (w.url !== undefined) {
+    const url = str(w.url, `${path}.url`);
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError(`${path}.url`, 'must be an absolute http(s) URL');
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`${path}.url`, `must be an http(s) URL, got ${parsed.protocol}`);
+    target = { kind: 'http', url };
+  } else if (w.lambda !== undefined) {
+    const l = obj(w.lambda, `${path}.lambda`);
+    strictKeys(l, `${path}.lambda`, ['function_name', 'region', 'invocation_type', 'qualifier']);
+    const invocation = str(l.invocation_type, `${path}.lambda.invocation_type`, DEFAULTS.lambda.invocation_type);
+    if (invocation !== 'Event' && invocation !== 'RequestResponse') {
+      throw new ConfigError(`${path}.lambda.invocation_type`, `must be "Event" or "RequestResponse", got ${JSON.stringify(invocation)}`);
+    }
+    target = {
+      kind: 'lambda',
+      function_name: str(l.function_name, `${path}.lambda.function_name`),
+      region: str(l.region, `${path}.lambda.region`, DEFAULTS.lambda.region),
+      invocation_type: invocation,
+      ...(l.qualifier === undefined ? {} : { qualifier: str(l.qualifier, `${path}.lambda.qualifier`) }),
+    };
+  } else {
+    target = { kind: 'lambda', function_name: str(w.lambda_function, `${path}.lambda_function`), region: DEFAULTS.lambda.region, invocation_type: 'Event' };
+  }
+
+  const eventTypes = stringArray(w.event_types, `${path}.event_types`, { nonEmpty: true });
+  const headersRaw = w.headers === undefined ? {} : obj(w.headers, `${path}.headers`);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headersRaw)) {
+    if (typeof value !== 'string') throw new ConfigError(`${path}.headers.${name}`, 'header values must be strings');
+    const lower = name.toLowerCase();
+    if (RESERVED_HEADERS.has(lower) || lower.startsWith('x-hookstream-')) {
+      throw new ConfigError(`${path}.headers.${name}`, 'cannot be set: hookstream sets it (signature, content type and delivery headers are fixed)');
+    }
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new ConfigError(`${path}.headers.${name}`, 'is not a valid HTTP header name');
+    if (/[\r\n]/.test(value)) throw new ConfigError(`${path}.headers.${name}`, 'header values cannot contain line breaks');
+    headers[name] = value;
+  }
+  const explicitId = w.id !== undefined;
+  const id = explicitId ? str(w.id, `${path}.id`) : deriveWebhookId(target);
+  if (!/^[A-Za-z0-9._:-]{1,100}$/.test(id)) throw new ConfigError(`${path}.id`, 'must be 1-100 characters of letters, digits, ".", "_", ":" or "-"');
+  return {
+    id,
+    explicitId,
+    target,
+    event_types: new Set(eventTypes),
+    filter: w.filter === undefined ? {} : parseFilter(w.filter, `${path}.filter`),
+    headers,
+    request_timeout_ms: int(w.request_timeout_ms, `${path}.request_timeout_ms`, defaultTimeout, 1, 600_000),
+  };
+}
+
+const CHANNEL_TYPES: readonly ChannelType[] = ['public', 'private', 'presence', 'private-encrypted'];
+
+export function parseFilter(raw: Json, path: string): WebhookFilter {
+  const f = obj(raw, path);
+  const filter: WebhookFilter = {};
+  for (const [key, value] of Object.entries(f)) {
+    const p = `${path}.${key}`;
+    switch (key) {
+      case 'channel_type': {
+        const t = str(value, p);
+        if (!(CHANNEL_TYPES as readonly string[]).includes(t)) throw new ConfigError(p, `must be one of ${CHANNEL_TYPES.join(', ')}, got ${JSON.stringify(t)}`);
+        filter.channel_type = t as ChannelType;
+        break;
+      }
+      // soketi spells prefix and suffix differently; accept both so its configs load too.
+      case 'channel_prefix':
+      case 'channel_name_starts_with':
+        filter.channel_prefix = str(value, p);
+        break;
+      case 'channel_suffix':
+      case 'channel_name_ends_with':
+        filter.channel_suffix = str(value, p);
+        break;
+      case 'channel_pattern': {
+        const source = str(value, p);
+        try {
+          filter.channel_pattern = new RegExp(source, 'u');
+        } catch (err) {
+          throw new ConfigError(p, `is not a valid regular expression: ${errorMessage(err)}`);
+        }
+        break;
+      }
+      case 'channel_namespace':
+        filter.channel_namespace = str(value, p);
+        break;
+      case 'channel_namespaces':
+        filter.channel_namespaces = stringArray(value, p, { nonEmpty: true });
+        break;
+      default:
+        throw new ConfigError(p, 'unknown filter key (known: channel_type, channel_prefix, channel_suffix, channel_pattern, channel_namespace, channel_namespaces)');
+    }
+  }
+  return filter;
+}
+
+/**
+ * A webhook's id must stay the same across restarts and config reloads, because retry
+ * records name it. Without an explicit `id` it is derived from the target alone (so
+ * changing event types or filters keeps it); the hash keeps URLs, which may carry
+ * tokens, out of Kafka records and logs.
+ */
+export function deriveWebhookId(target: WebhookTarget): string {
+  const material = target.kind === 'http' ? `http ${target.url}` : `lambda ${target.region} ${target.function_name} ${target.qualifier ?? ''}`;
+  return `${target.kind}-${createHash('sha256').update(material).digest('hex').slice(0, 12)}`;
+}
+
+function assignUniqueIds(webhooks: (WebhookConfig & { explicitId: boolean })[], path: string, warn: (m: string) => void): void {
+  const seen = new Map<string, number>();
+  webhooks.forEach((w, j) => {
+    const count = seen.get(w.id) ?? 0;
+    seen.set(w.id, count + 1);
+    if (count === 0) return;
+    if (w.explicitId) throw new ConfigError(`${path}[${j}].id`, `duplicate webhook id ${JSON.stringify(w.id)}`);
+    w.id = `${w.id}-${count + 1}`;
+    warn(`${path}[${j}]: shares its target with an earlier webhook; its derived id depends on its position, set an explicit "id" to keep it stable`);
+  });
+  for (const w of webhooks) delete (w as { explicitId?: boolean }).explicitId;
+}
+
+// ---- small typed readers, each naming the JSON path in its error ----
+
+function obj(v: Json, path: string): Obj {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(path, 'must be an object');
+  return v as Obj;
+}
+
+function optObj(v: Json, path: string): Obj {
+  return v === undefined ? {} : obj(v, path);
+}
+
+function strictKeys(o: Obj, path: string, allowed: string[]): void {
+  for (const key of Object.keys(o)) {
+    if (!allowed.includes(key)) throw new ConfigError(`${path}.${key}`, `unknown key (known: ${allowed.join(', ')})`);
+  }
+}
+
+function str(v: Json, path: string, fallback?: string): string {
+  if (v === undefined && fallback !== undefined) return fallback;
+  if (typeof v !== 'string' || v.length === 0) throw new ConfigError(path, v === undefined ? 'is required (a non-empty string)' : 'must be a non-empty string');
+  return v;
+}
+
+function bool(v: Json, path: string, fallback: boolean): boolean {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'boolean') throw new ConfigError(path, 'must be true or false');
+  return v;
+}
+
+function int(v: Json, path: string, fallback: number | undefined, min: number, max: number): number {
+  if (v === undefined && fallback !== undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ConfigError(path, v === undefined ? 'is required (an integer)' : 'must be an integer');
+  if (v < min || v > max) throw new ConfigError(path, `must be between ${min} and ${max}, got ${v}`);
+  return v;
+}
+
+function stringArray(v: Json, path: string, opts: { nonEmpty: boolean }): string[] {
+  if (!Array.isArray(v)) throw new ConfigError(path, v === undefined ? 'is required (an array of strings)' : 'must be an array of strings');
+  if (opts.nonEmpty && v.length === 0) throw new ConfigError(path, 'must not be empty');
+  return v.map((item, i) => str(item, `${path}[${i}]`));
+}

@@ -1,0 +1,91 @@
+/**
+ * The validated, defaulted configuration. The file is Sockudo's `config.json` shape
+ * (`app_manager.array.apps`, `webhooks.batching`) plus hookstream's own sections; see
+ * `load.ts` for the rules and README for every key with its default.
+ */
+
+export type ChannelType = 'public' | 'private' | 'presence' | 'private-encrypted';
+
+export interface WebhookFilter {
+  channel_type?: ChannelType;
+  channel_prefix?: string;
+  channel_suffix?: string;
+  /** Unanchored regular expression, compiled at load. */
+  channel_pattern?: RegExp;
+  channel_namespace?: string;
+  channel_namespaces?: string[];
+}
+
+export interface LambdaTarget {
+  kind: 'lambda';
+  function_name: string;
+  region: string;
+  invocation_type: 'Event' | 'RequestResponse';
+  qualifier?: string;
+}
+
+export interface HttpTarget {
+  kind: 'http';
+  url: string;
+}
+
+export type WebhookTarget = HttpTarget | LambdaTarget;
+
+export interface WebhookConfig {
+  /** Stable id: the config's `id`, else derived from the target (see `webhookId`). */
+  id: string;
+  target: WebhookTarget;
+  /** Event names this webhook receives. */
+  event_types: ReadonlySet<string>;
+  filter: WebhookFilter;
+  /** Extra request headers; values are secrets as far as logs are concerned. */
+  headers: Readonly<Record<string, string>>;
+  request_timeout_ms: number;
+}
+
+export interface AppConfig {
+  id: string;
+  key: string;
+  secret: string;
+  webhooks: WebhookConfig[];
+}
+
+export interface KafkaConfig {
+  brokers: string[];
+  client_id: string;
+  group_id: string;
+  topic: string;
+  partitions: number;
+  replication_factor: number;
+}
+
+export interface BatchingConfig {
+  enabled: boolean;
+  /** Window length in ms after the window's first event. */
+  duration: number;
+  /** Max events per batch. */
+  size: number;
+}
+
+export interface CircuitBreakerConfig {
+  failures: number;
+  cooldown_ms: number;
+}
+
+export interface DeliveryConfig {
+  request_timeout_ms: number;
+  max_body_bytes: number;
+  concurrency_per_endpoint: number;
+  max_in_flight_events: number;
+  shutdown_grace_ms: number;
+  circuit_breaker: CircuitBreakerConfig;
+}
+
+export interface HookstreamConfig {
+  kafka: KafkaConfig;
+  retry: { delays_ms: number[] };
+  metrics: { enabled: boolean; host: string; port: number };
+  webhooks: { batching: BatchingConfig };
+  delivery: DeliveryConfig;
+  apps: AppConfig[];
+}

@@ -1,0 +1,62 @@
+/**
+ * One error type for the whole service. Code decides what happens next (retry, dead-letter,
+ * exit), never the message text: `code` is stable, `canRetry` says whether trying the same
+ * thing again may succeed, and `cause` keeps the original error for logs.
+ */
+export type ErrorCode =
+  | 'HS_CONFIG_INVALID'
+  | 'HS_CONFIG_UNREADABLE'
+  | 'HS_DECODE_BAD_MAGIC'
+  | 'HS_DECODE_UNKNOWN_FINGERPRINT'
+  | 'HS_DECODE_CORRUPT'
+  | 'HS_EVENT_INVALID'
+  | 'HS_PRODUCER_BUFFER_FULL'
+  | 'HS_PRODUCER_CLOSED'
+  | 'HS_LOCAL_KAFKA'
+  | 'HS_MISSING_TOOL'
+  | 'HS_DELIVERY_FAILED'
+  | 'HS_USAGE';
+
+export class HookstreamError extends Error {
+  readonly code: ErrorCode;
+  readonly canRetry: boolean;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; canRetry?: boolean } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'HookstreamError';
+    this.code = code;
+    this.canRetry = options.canRetry ?? false;
+  }
+}
+
+/** Raised when a Kafka record cannot be turned into a WebhookEvent; such records are dead-lettered. */
+export class DecodeError extends HookstreamError {
+  constructor(code: 'HS_DECODE_BAD_MAGIC' | 'HS_DECODE_UNKNOWN_FINGERPRINT' | 'HS_DECODE_CORRUPT', message: string, cause?: unknown) {
+    super(code, message, { cause });
+    this.name = 'DecodeError';
+  }
+}
+
+/** Raised for configuration that breaks a rule; `path` is the JSON path, e.g. `$.kafka.partitions`. */
+export class ConfigError extends HookstreamError {
+  readonly path: string;
+  constructor(path: string, rule: string) {
+    super('HS_CONFIG_INVALID', `${path}: ${rule}`);
+    this.name = 'ConfigError';
+    this.path = path;
+  }
+}
+
+/** Raised for an event that a producer refuses to send (e.g. member_added without user_id). */
+export class EventValidationError extends HookstreamError {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super('HS_EVENT_INVALID', message);
+    this.name = 'EventValidationError';
+    this.field = field;
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

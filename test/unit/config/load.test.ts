@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, parseConfig } from '../../../src/config/index.js';
+import { ConfigError } from '../../../src/errors.js';
+
+const app = (webhooks: unknown[]) => ({ app_manager: { driver: 'memory', array: { apps: [{ id: 'a1', key: 'k1', secret: 's1', webhooks }] } } });
+const hook = (extra: Record<string, unknown> = {}) => ({ url: 'https://example.test/hook', event_types: ['channel_occupied'], ...extra });
+
+function rejects(raw: unknown, path: string, rule: RegExp): void {
+  assert.throws(() => parseConfig(raw), (err: unknown) => {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    assert.equal(err.path, path);
+    assert.match(err.message, rule);
+    return true;
+  });
+}
+
+test('defaults fill every hookstream section', () => {
+  const config = parseConfig(app([hook()]));
+  assert.deepEqual(config.kafka, { brokers: ['127.0.0.1:9092'], client_id: 'hookstream', group_id: 'hookstream', topic: 'hookstream.events', partitions: 12, replication_factor: 1 });
+  assert.deepEqual(config.retry.delays_ms, [1000, 2000, 4000, 8000, 16000]);
+  assert.deepEqual(config.webhooks.batching, { enabled: true, duration: 50, size: 100 });
+  assert.equal(config.delivery.max_body_bytes, 262144);
+  assert.equal(config.delivery.request_timeout_ms, 10000);
+  assert.equal(config.metrics.port, 9601);
+  assert.equal(config.apps[0]!.webhooks[0]!.request_timeout_ms, 10000);
+});
+
+test('KAFKA_BROKERS overrides kafka.brokers', () => {
+  const config = parseConfig({ ...app([]), kafka: { brokers: ['a:1'] } }, { env: { KAFKA_BROKERS: 'b:2, c:3' } });
+  assert.deepEqual(config.kafka.brokers, ['b:2', 'c:3']);
+});
+
+test('errors name the JSON path and the rule', () => {
+  rejects({ kafka: { partitions: 0 } }, '$.kafka.partitions', /between 1 and/);
+  rejects({ kafka: { partitons: 3 } }, '$.kafka.partitons', /unknown key/);
+  rejects(app([hook({ url: 'ftp://x' })]), '$.app_manager.array.apps[0].webhooks[0].url', /http/);
+  rejects(app([{ event_types: ['x'] }]), '$.app_manager.array.apps[0].webhooks[0]', /exactly one target/);
+  rejects(app([hook({ event_types: [] })]), '$.app_manager.array.apps[0].webhooks[0].event_types', /not be empty/);
+  rejects(app([hook({ filter: { channel_pattern: '([' } })]), '$.app_manager.array.apps[0].webhooks[0].filter.channel_pattern', /regular expression/);
+  rejects(app([hook({ filter: { channel_type: 'secret' } })]), '$.app_manager.array.apps[0].webhooks[0].filter.channel_type', /one of/);
+  rejects(app([hook({ headers: { 'X-Pusher-Signature': 'x' } })]), '$.app_manager.array.apps[0].webhooks[0].headers.X-Pusher-Signature', /cannot be set/);
+  rejects(app([hook({ headers: { 'content-type': 'text/plain' } })]), '$.app_manager.array.apps[0].webhooks[0].headers.content-type', /cannot be set/);
+  rejects(app([{ lambda: { function_name: 'f', invocation_type: 'Sync' }, event_types: ['x'] }]), '$.app_manager.array.apps[0].webhooks[0].lambda.invocation_type', /Event/);
+  rejects({ retry: { delays_ms: [2000, 1000] } }, '$.retry.delays_ms[1]', /increase/);
+  rejects({ app_manager: { driver: 'mysql' } }, '$.app_manager.driver', /memory/);
+  rejects({ kafka: { brokers: ['nohostport'] } }, '$.kafka.brokers[0]', /host:port/);
+});
+
+test('a Sockudo config loads unchanged, with warnings for what hookstream does not use', () => {
+  const warnings: string[] = [];
+  const config = parseConfig(
+    {
+      debug: true,
+      port: 6001,
+      adapter: { driver: 'redis' },
+      queue: { driver: 'redis' },
+      metrics: { enabled: true, driver: 'prometheus', port: 9601, prometheus: { prefix: 'sockudo_' } },
+      app_manager: { driver: 'memory', array: { apps: [{ id: 'a', key: 'k', secret: 's', enable_client_messages: true, max_connections: 10, webhooks: [hook()] }] } },
+      webhooks: { batching: { enabled: true, duration: 50 } },
+    },
+    { onWarning: (m) => warnings.push(m) },
+  );
+  assert.equal(config.apps[0]!.id, 'a');
+  assert.equal(config.webhooks.batching.duration, 50);
+  for (const key of ['$.debug', '$.port', '$.adapter', '$.queue', '$.metrics.driver', 'enable_client_messages', 'max_connections']) {
+    assert.ok(warnings.some((w) => w.includes(key)), `warning for ${key} in ${JSON.stringify(warnings)}`);
+  }
+});
+
+test('lambda targets: full form, legacy lambda_function and defaults', () => {
+  const config = parseConfig(app([
+    { lambda: { function_name: 'f1', region: 'eu-west-1', invocation_type: 'RequestResponse', qualifier: 'PROD' }, event_types: ['member_added'] },
+    { lambda_function: 'legacy', event_types: ['member_added'] },
+  ]));
+  const [a, b] = config.apps[0]!.webhooks;
+  assert.deepEqual(a!.target, { kind: 'lambda', function_name: 'f1', region: 'eu-west-1', invocation_type: 'RequestResponse', qualifier: 'PROD' });
+  assert.deepEqual(b!.target, { kind: 'lambda', function_name: 'legacy', region: 'us-east-1', invocation_type: 'Event' });
+});
+
+test('webhook ids: explicit kept, derived stable from the target and unique per app', () => {
+  const one = parseConfig(app([hook(), hook({ event_types: ['member_added'] }), hook({ id: 'mine', url: 'https://other.test' })]));
+  const again = parseConfig(app([hook({ event_types: ['client_event'] })]));
+  const ids = one.apps[0]!.webhooks.map((w) => w.id);
+  assert.equal(new Set(ids).size, 3);
+  assert.equal(ids[2], 'mine');
+  assert.equal(ids[0], again.apps[0]!.webhooks[0]!.id, 'changing event types keeps the derived id');
+  assert.ok(!ids[0]!.includes('example.test'), 'the URL is not readable in the id');
+  rejects(app([hook({ id: 'x' }), hook({ id: 'x', url: 'https://b.test' })]), '$.app_manager.array.apps[0].webhooks[1].id', /duplicate/);
+});
+
+test('soketi filter spellings map to prefix and suffix', () => {
+  const config = parseConfig(app([hook({ filter: { channel_name_starts_with: 'beta-', channel_name_ends_with: '-app' } })]));
+  const f = config.apps[0]!.webhooks[0]!.filter;
+  assert.equal(f.channel_prefix, 'beta-');
+  assert.equal(f.channel_suffix, '-app');
+});
+
+test('loadConfig reads HOOKSTREAM_CONFIG and reports unreadable files clearly', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hs-config-'));
+  const file = join(dir, 'c.json');
+  await writeFile(file, JSON.stringify({ kafka: { topic: 'from-env' } }));
+  const config = await loadConfig({ env: { HOOKSTREAM_CONFIG: file } });
+  assert.equal(config.kafka.topic, 'from-env');
+  await writeFile(file, '{ not json');
+  await assert.rejects(loadConfig({ path: file }), /not valid JSON/);
+  await assert.rejects(loadConfig({ path: join(dir, 'missing.json') }), /cannot read config file/);
+  await assert.rejects(loadConfig({ env: {} }), /--config/);
+});
+
+test('config.example.json is valid', async () => {
+  const config = await loadConfig({ path: new URL('../../../../config.example.json', import.meta.url).pathname, env: {} });
+  assert.ok(config.apps.length > 0);
+});
