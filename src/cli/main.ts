@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+/**
+ * `hookstream <command>`: one file per command under src/cli, loaded on demand so that
+ * `hookstream kafka status` does not pay for the AWS SDK.
+ */
+import { HookstreamError, errorMessage } from '../errors.js';
+
+type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> };
+
+const COMMANDS: Record<string, Command> = {
+  start: { summary: 'run the delivery service (consumer group, retry tiers, metrics)', load: () => import('./start.js') },
+  kafka: { summary: 'start | stop | status a local single-node Kafka broker (no Docker needed)', load: () => import('./kafka.js') },
+  topics: { summary: 'create the events, retry and dead-letter topics', load: () => import('./topics.js') },
+  produce: { summary: 'publish NDJSON events from a file or stdin', load: () => import('./produce.js') },
+};
+
+export const USAGE = `hookstream: webhooks of Pusher-compatible socket servers, delivered through Apache Kafka
+
+Usage: hookstream <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
+
+Run "hookstream <command> --help" for a command's options.
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name === undefined ? 1 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    const { VERSION } = await import('../version.js');
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`hookstream: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    const mod = await command.load();
+    return await mod.run(rest);
+  } catch (err) {
+    // Expected failures (bad config, missing java) get one clear line; anything else a stack.
+    if (err instanceof HookstreamError) process.stderr.write(`hookstream ${name}: ${err.message}\n`);
+    else process.stderr.write(`hookstream ${name}: ${errorMessage(err)}\n${err instanceof Error ? (err.stack ?? '') : ''}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`hookstream: ${errorMessage(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,107 @@
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { loadConfig } from '../config/index.js';
+import type { HookstreamConfig } from '../config/types.js';
+import { HookstreamError } from '../errors.js';
+import { createKafka } from '../kafka/client.js';
+import { ensureTopics, topicNames } from '../kafka/topics.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { HookstreamService } from '../pipeline/service.js';
+import { PACKAGE_ROOT } from '../version.js';
+
+const HELP = `Usage: hookstream start [--config FILE] [--embedded]
+
+Runs the delivery service: consumes the events topic in group kafka.group_id, delivers
+webhooks, runs the retry tiers, serves /metrics, /healthz and /readyz on metrics.port.
+SIGTERM or SIGINT stops it gracefully (a second signal forces it).
+
+Options:
+  --config FILE   config file (else HOOKSTREAM_CONFIG; with --embedded, config.example.json)
+  --embedded      when no KAFKA_BROKERS is set and no broker answers at kafka.brokers,
+                  start the local Kafka broker (hookstream kafka start) and create the topics
+`;
+
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { config: { type: 'string' }, embedded: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const logger = createLogger();
+  const path = values.config ?? process.env.HOOKSTREAM_CONFIG ?? (values.embedded ? join(PACKAGE_ROOT, 'config.example.json') : undefined);
+  const config = await loadConfig({ ...(path ? { path } : {}), onWarning: (m) => logger.warn(m) });
+  logger.info({ config: path }, 'config loaded');
+  if (values.embedded) await provideEmbeddedBroker(config, logger);
+  await checkTopics(config, logger, values.embedded === true);
+
+  const service = new HookstreamService({ config, logger });
+  let signals = 0;
+  const done = new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals++;
+      if (signals > 1) {
+        logger.warn({ signal }, 'second signal: exiting now; unfinished events will be delivered again');
+        process.exit(1);
+      }
+      logger.info({ signal }, 'signal received, stopping');
+      void service.close().then(resolve);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  await service.start();
+  await done;
+  return typeof process.exitCode === 'number' ? process.exitCode : 0;
+}
+
+/**
+ * `npm start` on a fresh machine: use the broker that answers, or start the local one.
+ * An explicit KAFKA_BROKERS is a promise that a broker exists, so nothing is started then.
+ */
+async function provideEmbeddedBroker(config: HookstreamConfig, logger: Logger): Promise<void> {
+  const local = await import('../kafka/local/index.js');
+  const address = config.kafka.brokers[0]!;
+  if (process.env.KAFKA_BROKERS || (await local.probeBroker(address))) {
+    logger.info({ brokers: config.kafka.brokers }, 'using the Kafka broker that answers');
+    return;
+  }
+  const [host, portText] = address.split(':');
+  if (host !== '127.0.0.1' && host !== 'localhost') {
+    throw new HookstreamError('HS_LOCAL_KAFKA', `no broker answers at ${address}, and a local broker can only be started on 127.0.0.1`);
+  }
+  logger.info({ port: Number(portText) }, 'no Kafka broker answers: starting the local one (hookstream kafka start); the first run resolves its jars with Maven');
+  const started = await local.start({ port: Number(portText), onProgress: (m) => logger.info(m) });
+  logger.info({ brokers: started.brokers, pid: started.pid, dir: started.dir }, started.alreadyRunning ? 'local Kafka already running' : 'local Kafka started; stop it with: hookstream kafka stop');
+  const admin = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, logger }).admin();
+  await admin.connect();
+  try {
+    const result = await ensureTopics(admin, config);
+    if (result.created.length > 0) logger.info({ created: result.created.map((t) => t.name) }, 'topics created');
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The service refuses to start on missing topics: consuming a typo would look like silence. */
+async function checkTopics(config: HookstreamConfig, logger: Logger, embedded: boolean): Promise<void> {
+  const names = topicNames(config);
+  const admin = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, logger }).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = [names.events, ...names.retries.map((r) => r.name), names.dlq].filter((t) => !existing.has(t));
+    if (missing.length > 0 && embedded) {
+      await ensureTopics(admin, config);
+      return;
+    }
+    if (missing.length > 0) {
+      throw new HookstreamError('HS_USAGE', `missing topics ${missing.join(', ')}: create them with "hookstream topics create --config FILE"`);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,31 @@
+import type { AppConfig, WebhookConfig } from '../../config/types.js';
+import type { WebhookEvent } from '../../contract/types.js';
+import type { OffsetEntry, PartitionOffsets } from '../consume/offset-tracker.js';
+
+/** One event on its way to one webhook, with the Kafka record that holds it. */
+export interface BatchItem {
+  event: WebhookEvent;
+  /** The event object's JSON text, as receivers get it. */
+  json: string;
+  /** The event's own time_ms, for the event-to-delivery latency metric. */
+  timeMs: number;
+  /** Byte length of `json` (UTF-8). */
+  bytes: number;
+  /** The source record; released once this item is delivered or handed off. */
+  source?: { tracker: PartitionOffsets; entry: OffsetEntry };
+}
+
+/** A sealed batch: the unit of delivery, retry and dead-lettering. */
+export interface Batch {
+  deliveryId: string;
+  app: AppConfig;
+  webhook: WebhookConfig;
+  items: BatchItem[];
+  /** Attempts made so far (0 for a fresh batch). */
+  attempts: number;
+  /** -1 for a fresh batch, else the retry tier it came from. */
+  tier: number;
+  firstFailureMs?: number;
+  lastError?: string;
+  replay?: boolean;
+}

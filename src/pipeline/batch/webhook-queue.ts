@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import type { AppConfig, BatchingConfig, WebhookConfig } from '../../config/types.js';
+import type { Batch, BatchItem } from './types.js';
+
+/** Bytes of `{"time_ms":<13 digits>,"events":[` plus `]}`: the body around the events. */
+export const BODY_OVERHEAD_BYTES = 37;
+
+export interface WebhookQueueOptions {
+  app: AppConfig;
+  webhook: WebhookConfig;
+  batching: BatchingConfig;
+  /** A batch is sealed before its body would pass this many bytes. */
+  maxBodyBytes: number;
+  /** Deliveries of this webhook running at once. */
+  concurrency: number;
+  /**
+   * Delivers (or hands off) one batch. The returned promise settles when the batch is
+   * finished with; it must not reject (failures are the sender's to route).
+   */
+  send: (batch: Batch) => Promise<void>;
+}
+
+/**
+ * The window and the send queue of one (app, webhook).
+ *
+ * Events collect in an open window. The window is sealed into a batch when it reaches
+ * `size` events, when one more event would pass the byte cap, or when it is due
+ * (`duration` ms after its first event) and a delivery slot is free. While every slot is
+ * busy, a due window keeps filling up to `size`, so a slow endpoint gets fewer, larger
+ * batches instead of an ever longer queue of small ones. Full windows wait in `#sealed`.
+ */
+export class WebhookQueue {
+  readonly #o: WebhookQueueOptions;
+  #window: BatchItem[] = [];
+  #windowBytes = BODY_OVERHEAD_BYTES;
+  #timer: NodeJS.Timeout | undefined;
+  #due = false;
+  readonly #sealed: Batch[] = [];
+  #running = 0;
+  #queuedEvents = 0;
+  #idle: (() => void)[] = [];
+
+  constructor(options: WebhookQueueOptions) {
+    this.#o = options;
+  }
+
+  /** Events waiting here (open window + sealed batches), not counting running deliveries. */
+  get queuedEvents(): number {
+    return this.#queuedEvents;
+  }
+
+  get running(): number {
+    return this.#running;
+  }
+
+  add(item: BatchItem): void {
+    const { batching, maxBodyBytes } = this.#o;
+    // One more event would pass the byte cap: seal what we have first. A single event
+    // larger than the cap still goes out alone rather than being stuck forever.
+    if (this.#window.length > 0 && this.#windowBytes + 1 + item.bytes > maxBodyBytes) this.#seal();
+    this.#window.push(item);
+    this.#windowBytes += item.bytes + (this.#window.length > 1 ? 1 : 0);
+    this.#queuedEvents++;
+    if (!batching.enabled || this.#window.length >= batching.size) {
+      this.#seal();
+    } else if (this.#window.length === 1) {
+      this.#due = false;
+      if (batching.duration === 0) this.#due = true;
+      else this.#timer = setTimeout(() => this.#onDue(), batching.duration);
+    }
+    this.#pump();
+  }
+
+  /** Re-queues an already sealed batch (a retry record, a redelivery): sent as it is. */
+  enqueue(batch: Batch): void {
+    this.#sealed.push(batch);
+    this.#queuedEvents += batch.items.length;
+    this.#pump();
+  }
+
+  /** Seals the open window now (shutdown): everything queued goes out as soon as slots allow. */
+  flush(): void {
+    if (this.#window.length > 0) this.#seal();
+    this.#pump();
+  }
+
+  /** Resolves when nothing is queued or running. */
+  whenIdle(): Promise<void> {
+    if (this.#running === 0 && this.#queuedEvents === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Stops the window timer (the queue is being discarded). */
+  dispose(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Removes and returns everything queued but not running (for handing off at shutdown). */
+  drain(): Batch[] {
+    this.flush();
+    const batches = this.#sealed.splice(0);
+    for (const b of batches) this.#queuedEvents -= b.items.length;
+    this.#notifyIdle();
+    return batches;
+  }
+
+  #onDue(): void {
+    this.#timer = undefined;
+    this.#due = true;
+    this.#pump();
+  }
+
+  #seal(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#due = false;
+    const items = this.#window;
+    this.#window = [];
+    this.#windowBytes = BODY_OVERHEAD_BYTES;
+    this.#sealed.push({ deliveryId: randomUUID(), app: this.#o.app, webhook: this.#o.webhook, items, attempts: 0, tier: -1 });
+  }
+
+  #pump(): void {
+    while (this.#running < this.#o.concurrency) {
+      if (this.#sealed.length === 0) {
+        if (this.#due && this.#window.length > 0) this.#seal();
+        else break;
+      }
+      const batch = this.#sealed.shift()!;
+      this.#queuedEvents -= batch.items.length;
+      this.#running++;
+      void this.#o.send(batch).finally(() => {
+        this.#running--;
+        this.#pump();
+        this.#notifyIdle();
+      });
+    }
+  }
+
+  #notifyIdle(): void {
+    if (this.#running === 0 && this.#queuedEvents === 0 && this.#idle.length > 0) {
+      for (const resolve of this.#idle.splice(0)) resolve();
+    }
+  }
+}

@@ -1,0 +1,209 @@
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Logger } from '../../observability/logger.js';
+import { errorMessage } from '../../errors.js';
+import { PartitionOffsets } from './offset-tracker.js';
+
+export interface GroupConsumerOptions {
+  kafka: Kafka;
+  groupId: string;
+  topics: string[];
+  logger: Logger;
+  /**
+   * Takes one record. Called synchronously, in offset order per partition; it registers
+   * the record with `tracker.take(...)` and hands its work on. It must not block: long
+   * work in a kafkajs handler starves heartbeats and costs the partitions (kafkajs #1083).
+   * Returning a time (ms since epoch) instead means "not yet": the record is left untaken,
+   * its partition pauses and resumes at that time (how retry tiers wait without sleeping).
+   */
+  onRecord: (tracker: PartitionOffsets, message: KafkaMessage) => number | void;
+  /** True while too much work is in flight: fetching pauses until `resume()`. */
+  isSaturated: () => boolean;
+  /** How often finished offsets are committed. @defaultValue 1000 */
+  commitIntervalMs?: number;
+  /** Called with each partition's lag (high watermark minus next offset) after a fetch. */
+  onLag?: (topic: string, partition: number, lag: number) => void;
+  /** Called when kafkajs gives up (a crash it will not restart from). */
+  onFatal?: (err: Error) => void;
+  sessionTimeoutMs?: number;
+}
+
+/**
+ * Group membership, fetching and committing for one consumer group.
+ *
+ * kafkajs resolves offsets to move its fetch position; hookstream commits its own offsets
+ * (autoCommit off) from each partition's `PartitionOffsets`, so an offset is committed
+ * only when every record below it is finished, whatever order deliveries finish in.
+ */
+export class GroupConsumer {
+  readonly #o: GroupConsumerOptions;
+  readonly #consumer: Consumer;
+  readonly #trackers = new Map<string, PartitionOffsets>();
+  #commitTimer: NodeJS.Timeout | undefined;
+  readonly #waits = new Map<string, NodeJS.Timeout>();
+  #committing: Promise<void> | undefined;
+  #paused = false;
+  #joined = false;
+  #stopped = false;
+
+  constructor(options: GroupConsumerOptions) {
+    this.#o = options;
+    this.#consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: 3_000,
+      // Fetches are sized by bytes only; keep each one modest so a pause takes effect soon.
+      maxBytesPerPartition: 1024 * 1024,
+      maxBytes: 8 * 1024 * 1024,
+      maxWaitTimeInMs: 250,
+      allowAutoTopicCreation: false,
+    });
+    const { GROUP_JOIN, CRASH } = this.#consumer.events;
+    this.#consumer.on(GROUP_JOIN, (e) => this.#onJoin(e.payload.memberAssignment));
+    this.#consumer.on(CRASH, (e) => {
+      this.#joined = false;
+      const { error, restart } = e.payload;
+      this.#o.logger.error({ err: error, restart }, 'kafka consumer crashed');
+      if (!restart) this.#o.onFatal?.(error);
+    });
+  }
+
+  get consumer(): Consumer {
+    return this.#consumer;
+  }
+
+  /** True once the group is joined (reset on a crash until the next join). */
+  get joined(): boolean {
+    return this.#joined;
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  async start(): Promise<void> {
+    await this.#consumer.connect();
+    // A new group starts at the earliest offset: events published before the first start are
+    // webhooks too. An existing group resumes from its committed offsets.
+    await this.#consumer.subscribe({ topics: this.#o.topics, fromBeginning: true });
+    await this.#consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.#eachBatch(payload),
+    });
+    this.#commitTimer = setInterval(() => void this.commit(), this.#o.commitIntervalMs ?? 1000);
+    this.#commitTimer.unref();
+  }
+
+  async #eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
+    const key = `${batch.topic}:${batch.partition}`;
+    let tracker = this.#trackers.get(key);
+    const first = batch.messages[0];
+    if (!first) return;
+    if (!tracker) {
+      // Fetching starts at the committed offset (or the earliest): the first record fetched.
+      tracker = new PartitionOffsets(batch.topic, batch.partition, Number(first.offset));
+      this.#trackers.set(key, tracker);
+    }
+    let resolved: string | undefined;
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) break;
+      // After a rebalance that kept this partition, kafkajs fetches again from the committed
+      // offset; records from there up to what we took are already in flight: skip them.
+      if (Number(message.offset) < tracker.nextOffset) {
+        resolved = message.offset;
+        continue;
+      }
+      if (this.#o.isSaturated()) {
+        this.pause();
+        break;
+      }
+      const notBefore = this.#o.onRecord(tracker, message);
+      if (typeof notBefore === 'number') {
+        this.#waitUntil(key, pause(), notBefore);
+        break;
+      }
+      resolved = message.offset;
+    }
+    if (resolved !== undefined) resolveOffset(resolved);
+    const lag = Number(batch.highWatermark) - tracker.nextOffset;
+    this.#o.onLag?.(batch.topic, batch.partition, Math.max(0, lag));
+    await heartbeat();
+  }
+
+  #waitUntil(key: string, resume: () => void, at: number): void {
+    clearTimeout(this.#waits.get(key));
+    const timer = setTimeout(() => {
+      this.#waits.delete(key);
+      if (!this.#stopped) resume();
+    }, Math.max(0, at - Date.now()));
+    this.#waits.set(key, timer);
+  }
+
+  /** Stops fetching every subscribed topic (backpressure, shutdown). */
+  pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#consumer.pause(this.#o.topics.map((topic) => ({ topic })));
+  }
+
+  resume(): void {
+    if (!this.#paused || this.#stopped) return;
+    this.#paused = false;
+    this.#consumer.resume(this.#o.topics.map((topic) => ({ topic })));
+  }
+
+  #onJoin(assignment: Record<string, number[]>): void {
+    this.#joined = true;
+    const owned = new Set<string>();
+    for (const [topic, partitions] of Object.entries(assignment)) for (const p of partitions) owned.add(`${topic}:${p}`);
+    for (const [key, tracker] of this.#trackers) {
+      if (owned.has(key)) continue;
+      // Revoked: whatever is in flight may still finish, but the new owner will read it
+      // again from the last commit (duplicates, never loss).
+      tracker.detach();
+      this.#trackers.delete(key);
+    }
+    this.#o.logger.info({ assignment }, 'joined consumer group');
+  }
+
+  /** Commits each partition's finished offsets. One commit at a time; failures only delay. */
+  commit(): Promise<void> {
+    if (this.#committing) return this.#committing;
+    const offsets: { topic: string; partition: number; offset: string }[] = [];
+    const points: [PartitionOffsets, number][] = [];
+    for (const tracker of this.#trackers.values()) {
+      const point = tracker.committable();
+      if (point === null) continue;
+      offsets.push({ topic: tracker.topic, partition: tracker.partition, offset: String(point) });
+      points.push([tracker, point]);
+    }
+    if (offsets.length === 0) return Promise.resolve();
+    this.#committing = this.#consumer
+      .commitOffsets(offsets)
+      .then(
+        () => {
+          for (const [tracker, point] of points) tracker.markCommitted(point);
+        },
+        (err: unknown) => {
+          // Mostly a rebalance in progress; the next tick (or the next owner) commits.
+          this.#o.logger.warn({ err: errorMessage(err) }, 'offset commit failed; will retry');
+        },
+      )
+      .finally(() => {
+        this.#committing = undefined;
+      });
+    return this.#committing;
+  }
+
+  /** Final commit, then leave the group. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#commitTimer) clearInterval(this.#commitTimer);
+    for (const timer of this.#waits.values()) clearTimeout(timer);
+    await this.#committing;
+    await this.commit();
+    await this.#consumer.disconnect();
+  }
+}

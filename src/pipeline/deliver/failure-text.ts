@@ -1,0 +1,59 @@
+/**
+ * Building the short `message` of a failed outcome. Messages go to logs and dead-letter
+ * records, so they must never carry the app secret or a webhook header value (an
+ * `Authorization` token, say) — not even when a receiver echoes them back in its error
+ * body — and must stay short whatever a receiver sends.
+ */
+
+/** Values shorter than this are not redacted: masking every "1" would garble messages, and such values are not secrets. */
+const MIN_REDACT_LENGTH = 4;
+
+/** Replaces every occurrence of each secret value in `text` with `[redacted]`. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) {
+    if (s.length >= MIN_REDACT_LENGTH && out.includes(s)) out = out.split(s).join('[redacted]');
+  }
+  return out;
+}
+
+/** Longest response-body excerpt kept in a message, in characters. */
+export const MAX_SNIPPET_CHARS = 200;
+
+/** Printable, single-line, bounded text from response bytes (which may be binary garbage). */
+export function snippet(bytes: Buffer | Uint8Array | string, maxChars: number = MAX_SNIPPET_CHARS): string {
+  const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]+/g, ' ').replace(/\s+/g, ' ').trim();
+  return clean.length > maxChars ? clean.slice(0, maxChars) + '…' : clean;
+}
+
+/** The stable `code` of an error, looking into AggregateError (happy eyeballs) and `cause`. */
+export function errorCode(err: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  let current: unknown = err;
+  while (current !== null && typeof current === 'object' && !seen.has(current)) {
+    seen.add(current);
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== '') return code;
+    const errors = (current as { errors?: unknown }).errors;
+    if (Array.isArray(errors) && errors.length > 0) {
+      current = errors[0];
+      continue;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** `CODE: message` of an error, its first nested error's message when its own is empty. */
+export function describeError(err: unknown): string {
+  const code = errorCode(err);
+  let message = err instanceof Error ? err.message : String(err);
+  if (message === '' && err instanceof AggregateError && err.errors.length > 0) {
+    const first: unknown = err.errors[0];
+    message = first instanceof Error ? first.message : String(first);
+  }
+  const name = err instanceof Error ? err.name : 'Error';
+  const text = snippet(message, 300) || name;
+  return code !== undefined && !text.includes(code) ? `${code}: ${text}` : text;
+}

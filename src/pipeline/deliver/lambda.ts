@@ -1,0 +1,193 @@
+import { performance } from 'node:perf_hooks';
+import { InvokeCommand, LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
+import type { Logger } from '../../observability/logger.js';
+import type { Deliverer, DeliveryOutcome, DeliveryRequest, FailureKind } from './types.js';
+import { buildBody } from './wire.js';
+import { describeError, errorCode, redact, snippet } from './failure-text.js';
+import { parseRetryAfter } from './http.js';
+
+export interface LambdaDelivererOptions {
+  /**
+   * Endpoint for every Lambda client, e.g. a local Lambda-compatible server. When unset,
+   * the SDK's own resolution applies: `AWS_ENDPOINT_URL_LAMBDA`, then `AWS_ENDPOINT_URL`,
+   * then the shared config file's `services` section, then the regional AWS endpoint.
+   * @defaultValue undefined
+   */
+  endpoint?: string;
+  /**
+   * Credentials for every client. When unset, the SDK's default chain applies (environment,
+   * shared files, SSO, container and instance roles).
+   * @defaultValue undefined
+   */
+  credentials?: LambdaClientConfig['credentials'];
+  /**
+   * Sockets per region client (keep-alive).
+   * @defaultValue 50
+   */
+  maxSockets?: number;
+  /** Clock for the payload's `time_ms` (tests pin it). @defaultValue Date.now */
+  now?: () => number;
+  /** Logs each region client as it is created. @defaultValue no logging */
+  logger?: Logger;
+}
+
+/**
+ * Service errors that say the call can never succeed as configured: the function or
+ * qualifier does not exist, or the payload is unacceptable. Everything else the service
+ * says (throttling, 5xx, a function being updated, KMS or ENI trouble, access denied
+ * until someone fixes a policy) is `lambda_error` and is retried.
+ */
+const PERMANENT_SERVICE_ERRORS: ReadonlySet<string> = new Set([
+  'ResourceNotFoundException',
+  'InvalidParameterValueException',
+  'RequestTooLargeException',
+  'InvalidRequestContentException',
+  'UnsupportedMediaTypeException',
+]);
+
+/** Longest excerpt of a function's error payload kept in the outcome message. */
+const FUNCTION_ERROR_SNIPPET_CHARS = 200;
+
+interface ServiceErrorShape {
+  name: string;
+  message: string;
+  $fault?: 'client' | 'server';
+  $metadata?: { httpStatusCode?: number };
+  $response?: { headers?: Record<string, string | undefined> };
+  retryAfterSeconds?: string;
+}
+
+function asServiceError(err: unknown): ServiceErrorShape | undefined {
+  if (err === null || typeof err !== 'object') return undefined;
+  const e = err as Partial<ServiceErrorShape>;
+  // `$fault` is what the SDK sets on errors the service answered with; transport errors
+  // get `$metadata` attached too, so it does not tell them apart on its own.
+  if (e.$fault !== 'client' && e.$fault !== 'server') return undefined;
+  return e as ServiceErrorShape;
+}
+
+/**
+ * Invokes AWS Lambda functions with the same `{time_ms, events}` body as HTTP targets
+ * (Sockudo's Lambda payload). One `LambdaClient` per region, created on first use.
+ * The SDK's own retries are off (`maxAttempts: 1`): hookstream's retry tiers retry, and
+ * an SDK retry loop inside one attempt would blow through `request_timeout_ms`.
+ */
+export function createLambdaDeliverer(options: LambdaDelivererOptions = {}): Deliverer {
+  const now = options.now ?? Date.now;
+  const maxSockets = options.maxSockets ?? 50;
+  const clients = new Map<string, LambdaClient>();
+  const running = new Set<Promise<DeliveryOutcome>>();
+  let closing: Promise<void> | undefined;
+
+  function clientFor(region: string): LambdaClient {
+    let client = clients.get(region);
+    if (client === undefined) {
+      const config: LambdaClientConfig = {
+        region,
+        maxAttempts: 1,
+        requestHandler: { httpAgent: { keepAlive: true, maxSockets }, httpsAgent: { keepAlive: true, maxSockets } },
+      };
+      if (options.endpoint !== undefined) config.endpoint = options.endpoint;
+      if (options.credentials !== undefined) config.credentials = options.credentials;
+      client = new LambdaClient(config);
+      clients.set(region, client);
+      options.logger?.debug({ region, custom_endpoint: options.endpoint !== undefined }, 'lambda client created');
+    }
+    return client;
+  }
+
+  async function invoke(req: DeliveryRequest): Promise<DeliveryOutcome> {
+    const started = performance.now();
+    const elapsed = (): number => performance.now() - started;
+    const secrets = [req.app.secret, ...Object.values(req.webhook.headers)];
+    const fail = (kind: FailureKind, message: string, extra: { statusCode?: number; retryAfterMs?: number } = {}): DeliveryOutcome => ({
+      ok: false,
+      kind,
+      ...extra,
+      message: redact(message, secrets),
+      durationMs: elapsed(),
+    });
+
+    const target = req.webhook.target;
+    if (target.kind !== 'lambda') return fail('invalid_target', `webhook ${req.webhook.id} is not a lambda target`);
+
+    // Fresh time_ms per attempt, as for HTTP; Lambda payloads are not signed.
+    const payload = Buffer.from(buildBody(req.eventsJson, now()), 'utf8');
+    const command = new InvokeCommand({
+      FunctionName: target.function_name,
+      InvocationType: target.invocation_type,
+      Payload: payload,
+      ...(target.qualifier === undefined ? {} : { Qualifier: target.qualifier }),
+    });
+
+    const timeoutMs = req.webhook.request_timeout_ms;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), timeoutMs);
+    try {
+      const out = await clientFor(target.region).send(command, { abortSignal: deadline.signal });
+      const status = out.StatusCode ?? 0;
+      if (out.FunctionError !== undefined && out.FunctionError !== '') {
+        const returned = out.Payload === undefined ? '' : snippet(out.Payload, FUNCTION_ERROR_SNIPPET_CHARS);
+        return fail('function_error', `FunctionError ${out.FunctionError}${returned === '' ? '' : `: ${returned}`}`, { statusCode: status });
+      }
+      if (status >= 200 && status < 300) return { ok: true, statusCode: status, durationMs: elapsed() };
+      return fail('lambda_error', `Lambda answered StatusCode ${status}`, { statusCode: status });
+    } catch (err) {
+      if (deadline.signal.aborted) return fail('timeout', `no Lambda response within ${timeoutMs} ms`);
+      const service = asServiceError(err);
+      if (service !== undefined) {
+        const statusCode = service.$metadata?.httpStatusCode;
+        const retryAfterMs = parseRetryAfter(service.retryAfterSeconds ?? service.$response?.headers?.['retry-after'], Date.now());
+        const extra = {
+          ...(statusCode === undefined ? {} : { statusCode }),
+          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        };
+        const kind: FailureKind = PERMANENT_SERVICE_ERRORS.has(service.name) ? 'invalid_target' : 'lambda_error';
+        return fail(kind, `${service.name}: ${snippet(service.message ?? '', 300)}`, extra);
+      }
+      return fail(classifyLambdaTransport(err), describeError(err));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    deliver(req: DeliveryRequest): Promise<DeliveryOutcome> {
+      if (closing !== undefined) {
+        return Promise.resolve({ ok: false, kind: 'network', message: 'lambda deliverer is closed', durationMs: 0 });
+      }
+      const p = invoke(req).catch(
+        (err: unknown): DeliveryOutcome => ({ ok: false, kind: 'network', message: redact(describeError(err), [req.app.secret]), durationMs: 0 }),
+      );
+      running.add(p);
+      void p.then(() => running.delete(p));
+      return p;
+    },
+    close(): Promise<void> {
+      closing ??= (async () => {
+        // Let running invocations finish (each is bounded by its own timeout), then
+        // release the clients' sockets.
+        await Promise.allSettled([...running]);
+        for (const client of clients.values()) {
+          try {
+            client.destroy();
+          } catch {
+            // one client failing to close must not keep the others open
+          }
+        }
+        clients.clear();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Errors that did not come from the service: no answer in time, or no connection. */
+function classifyLambdaTransport(err: unknown): FailureKind {
+  const code = errorCode(err);
+  const name = err instanceof Error ? err.name : '';
+  if (name === 'AbortError' || name === 'TimeoutError' || code === 'ETIMEDOUT' || code === 'TimeoutError') return 'timeout';
+  if (name === 'CredentialsProviderError' || name === 'ProviderError' || name === 'TokenProviderError') return 'lambda_error';
+  if (code === 'ERR_INVALID_URL') return 'invalid_target';
+  return 'network';
+}

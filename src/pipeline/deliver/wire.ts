@@ -1,0 +1,65 @@
+import type { WebhookEvent } from '../../contract/types.js';
+
+/**
+ * The wire format receivers expect (docs: shared/reference/compatibility.md). Events are
+ * serialized once, when they enter a batch, and a request body is then assembled by string
+ * concatenation on every attempt: only the top-level `time_ms` changes between attempts,
+ * so re-serializing (or re-parsing) the events would be wasted work on the hot path.
+ */
+
+/**
+ * The JSON text of one event object, fields in the order `name, channel, event, data,
+ * socket_id, user_id, subscription_count, time_ms, id`. A `null` field is omitted, never
+ * sent as `null` (some receivers test for presence, not for null). `app_id` and `node_id`
+ * are internal and never sent; `id` is extra, and every SDK ignores unknown fields, so
+ * receivers can de-duplicate on it.
+ */
+export function eventJson(event: WebhookEvent): string {
+  let out = '{"name":' + JSON.stringify(event.name);
+  if (event.channel !== null && event.channel !== undefined) out += ',"channel":' + JSON.stringify(event.channel);
+  if (event.event !== null && event.event !== undefined) out += ',"event":' + JSON.stringify(event.event);
+  if (event.data !== null && event.data !== undefined) out += ',"data":' + JSON.stringify(event.data);
+  if (event.socket_id !== null && event.socket_id !== undefined) out += ',"socket_id":' + JSON.stringify(event.socket_id);
+  if (event.user_id !== null && event.user_id !== undefined) out += ',"user_id":' + JSON.stringify(event.user_id);
+  if (event.subscription_count !== null && event.subscription_count !== undefined) {
+    out += ',"subscription_count":' + JSON.stringify(event.subscription_count);
+  }
+  out += ',"time_ms":' + JSON.stringify(event.time_ms);
+  if (event.id !== null && event.id !== undefined) out += ',"id":' + JSON.stringify(event.id);
+  return out + '}';
+}
+
+const BODY_HEAD = '{"time_ms":';
+const BODY_MID = ',"events":[';
+const BODY_TAIL = ']}';
+
+/**
+ * The request body `{"time_ms":N,"events":[...]}` for already serialized events.
+ * `timeMs` is the send time of this attempt (the Python SDK rejects bodies whose
+ * `time_ms` is more than 5 minutes from now, so retries need a fresh one).
+ */
+export function buildBody(eventsJson: readonly string[], timeMs: number): string {
+  return BODY_HEAD + String(Math.trunc(timeMs)) + BODY_MID + eventsJson.join(',') + BODY_TAIL;
+}
+
+/** Digits in a `time_ms` between 2001-09-09 and 2286-11-20, which is every real send time. */
+const TIME_MS_DIGITS = 13;
+
+/** Bytes of a body with no events, assuming a 13-digit `time_ms`. */
+export const BODY_OVERHEAD_BYTES = BODY_HEAD.length + TIME_MS_DIGITS + BODY_MID.length + BODY_TAIL.length;
+
+/** UTF-8 byte length of one serialized event, for a batcher that keeps a running total. */
+export function eventBytes(eventJsonText: string): number {
+  return Buffer.byteLength(eventJsonText, 'utf8');
+}
+
+/**
+ * Exact UTF-8 byte length of `buildBody(eventsJson, t)` for any 13-digit `t`; the batcher
+ * compares it with `delivery.max_body_bytes`. A running total is
+ * `BODY_OVERHEAD_BYTES + sum(eventBytes(e)) + (n - 1)` for n ≥ 1 (the commas).
+ */
+export function bodyBytes(eventsJson: readonly string[]): number {
+  let total = BODY_OVERHEAD_BYTES;
+  for (const e of eventsJson) total += Buffer.byteLength(e, 'utf8');
+  return total + Math.max(0, eventsJson.length - 1);
+}

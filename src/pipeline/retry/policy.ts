@@ -1,0 +1,96 @@
+import type { DeliveryOutcome } from '../deliver/types.js';
+
+/**
+ * The retry decision: one pure function of a failed attempt's outcome, the tier it was
+ * on and the tier delays (`retry.delays_ms`). No clock, no I/O, no message parsing: it
+ * reads the outcome's `kind`, `statusCode` and `retryAfterMs` only.
+ */
+
+export type FailedOutcome = Extract<DeliveryOutcome, { ok: false }>;
+
+export type RetryDecision = { action: 'retry'; tier: number; delayMs: number } | { action: 'dead_letter'; reason: string };
+
+/**
+ * HTTP statuses below 500 that mean "try again later" rather than "never": Request
+ * Timeout, Conflict, Too Early, Too Many Requests. The same list as Sockudo's, so a
+ * receiver that relied on Sockudo's retries gets them here too.
+ */
+const RETRYABLE_4XX: ReadonlySet<number> = new Set([408, 409, 425, 429]);
+
+/** Statuses whose `Retry-After` is honoured (RFC 9110 defines it for 429 and 503). */
+const RETRY_AFTER_STATUSES: ReadonlySet<number> = new Set([429, 503]);
+
+/**
+ * Whether trying the same delivery again may succeed.
+ *
+ * - `network`, `timeout`, `lambda_error`: transient by nature.
+ * - `function_error`: the Lambda function ran and threw. That is often transient (a
+ *   database it calls was down), and hookstream cannot tell a bug from a blip, so it is
+ *   retried; a function that always throws ends in the dead-letter topic after the last
+ *   tier, from where it can be replayed once fixed.
+ * - `http_status`: 5xx and 408/409/425/429 are retried; any other status (3xx since
+ *   redirects are not followed, other 4xx) is permanent.
+ * - `invalid_target`: permanent (bad URL, unknown function).
+ */
+export function isRetryable(outcome: FailedOutcome): boolean {
+  switch (outcome.kind) {
+    case 'network':
+    case 'timeout':
+    case 'lambda_error':
+    case 'function_error':
+      return true;
+    case 'invalid_target':
+      return false;
+    case 'http_status': {
+      const s = outcome.statusCode;
+      if (s === undefined) return false;
+      return (s >= 500 && s <= 599) || RETRYABLE_4XX.has(s);
+    }
+  }
+}
+
+/** The stable dead-letter reason of a permanent failure: `http_404`, `redirect_301`, `invalid_target`, ... */
+function permanentReason(outcome: FailedOutcome): string {
+  if (outcome.kind !== 'http_status') return outcome.kind;
+  const s = outcome.statusCode;
+  if (s === undefined) return 'http_unknown';
+  return s >= 300 && s <= 399 ? `redirect_${s}` : `http_${s}`;
+}
+
+/**
+ * What to do after a failed attempt.
+ *
+ * @param outcome - the failed attempt
+ * @param currentTier - `-1` when the first attempt failed, `i` when the attempt was made
+ *   from retry tier `i`
+ * @param delaysMs - the delay of each tier, ascending (`retry.delays_ms`)
+ * @returns retry on tier `currentTier + 1` after its delay, or a later tier when the
+ *   receiver's `Retry-After` (on 429 or 503) asks for longer: the first tier whose delay
+ *   is at least `retryAfterMs`, capped at the last tier. Permanent failures dead-letter
+ *   at once with their cause (`http_410`, `redirect_301`, `invalid_target`); a retryable
+ *   failure with no tier left dead-letters as `retries_exhausted`.
+ */
+export function decideRetry(outcome: FailedOutcome, currentTier: number, delaysMs: readonly number[]): RetryDecision {
+  if (!isRetryable(outcome)) return { action: 'dead_letter', reason: permanentReason(outcome) };
+  const last = delaysMs.length - 1;
+  const next = Math.max(0, Math.trunc(currentTier) + 1);
+  if (next > last) return { action: 'dead_letter', reason: 'retries_exhausted' };
+
+  let tier = next;
+  const retryAfter = outcome.retryAfterMs;
+  if (
+    retryAfter !== undefined &&
+    outcome.statusCode !== undefined &&
+    RETRY_AFTER_STATUSES.has(outcome.statusCode) &&
+    retryAfter > delaysMs[next]
+  ) {
+    tier = last;
+    for (let t = next + 1; t <= last; t++) {
+      if (delaysMs[t] >= retryAfter) {
+        tier = t;
+        break;
+      }
+    }
+  }
+  return { action: 'retry', tier, delayMs: delaysMs[tier] };
+}

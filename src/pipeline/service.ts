@@ -1,0 +1,471 @@
+import type { KafkaMessage, IHeaders } from 'kafkajs';
+import { Registry } from 'prom-client';
+import type { AppConfig, HookstreamConfig, WebhookConfig } from '../config/types.js';
+import { decodeEvent } from '../contract/index.js';
+import type { WebhookEvent } from '../contract/types.js';
+import { errorMessage } from '../errors.js';
+import { AckedSender } from '../kafka/acked-sender.js';
+import { createKafka } from '../kafka/client.js';
+import { topicNames, type TopicNames } from '../kafka/topics.js';
+import type { Logger } from '../observability/logger.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { startHealthServer, type HealthServer } from '../observability/health-server.js';
+import type { Batch, BatchItem } from './batch/types.js';
+import { WebhookQueue } from './batch/webhook-queue.js';
+import { GroupConsumer } from './consume/consumer.js';
+import type { PartitionOffsets } from './consume/offset-tracker.js';
+import { createDeliverer } from './deliver/index.js';
+import type { Deliverer, DeliveryOutcome } from './deliver/types.js';
+import { eventJson } from './deliver/wire.js';
+import { CircuitBreaker } from './retry/circuit-breaker.js';
+import { DLQ_HEADERS, deliveryCodec, type WebhookDeliveryRecord } from './retry/delivery-record.js';
+import { decideRetry } from './retry/policy.js';
+import { Router } from './route/router.js';
+
+export interface ServiceOptions {
+  config: HookstreamConfig;
+  logger: Logger;
+  /** Metrics registry; a fresh one by default. */
+  registry?: Registry;
+  /** Override the deliverer (benchmarks); HTTP + Lambda by default. */
+  deliverer?: Deliverer;
+  /** @defaultValue 1000 */
+  commitIntervalMs?: number;
+}
+
+/** In-flight events below this share of the limit let a paused consumer fetch again. */
+const RESUME_RATIO = 0.5;
+
+/**
+ * hookstream's delivery service: the events topic and the retry tiers in, webhooks out.
+ *
+ *   events topic ──► decode ──► route ──► WebhookQueue per (app, webhook) ──► deliver
+ *                      │           │                                          │ fail
+ *                      ▼           ▼                                          ▼
+ *                  dead letter (undecodable, unknown_app)        retry tier N / dead letter
+ *   retry tiers ──► wait until due ──► same WebhookQueue ──► deliver ...
+ *
+ * Every record taken from Kafka is held in its partition's PartitionOffsets until each of
+ * its deliveries has succeeded or been handed to a retry tier or the dead-letter topic with
+ * the broker's acknowledgement; only then can the commit point pass it.
+ */
+export class HookstreamService {
+  readonly metrics: Metrics;
+  readonly registry: Registry;
+  readonly #config: HookstreamConfig;
+  readonly #log: Logger;
+  readonly #topics: TopicNames;
+  readonly #router: Router;
+  readonly #deliverer: Deliverer;
+  readonly #sender: AckedSender;
+  readonly #events: GroupConsumer;
+  readonly #tiers: GroupConsumer | undefined;
+  readonly #queues = new Map<string, WebhookQueue>();
+  readonly #breakers = new Map<string, CircuitBreaker>();
+  readonly #handoffs = new Set<Promise<void>>();
+  readonly #unknownAppLogged = new Map<string, number>();
+  #inFlight = 0;
+  #health: HealthServer | undefined;
+  #closing: Promise<void> | undefined;
+  #started = false;
+
+  constructor(options: ServiceOptions) {
+    const { config, logger } = options;
+    this.#config = config;
+    this.#log = logger;
+    this.registry = options.registry ?? new Registry();
+    this.metrics = createMetrics(this.registry);
+    this.#topics = topicNames(config);
+    this.#router = new Router(config.apps);
+    this.#deliverer = options.deliverer ?? createDeliverer({ logger });
+    const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, logger });
+    this.#sender = new AckedSender(kafka);
+    const common = {
+      kafka,
+      logger,
+      isSaturated: () => this.#inFlight >= config.delivery.max_in_flight_events,
+      commitIntervalMs: options.commitIntervalMs ?? 1000,
+      onLag: (topic: string, partition: number, lag: number) => this.metrics.consumerLag.set({ topic, partition: String(partition) }, lag),
+      onFatal: (err: Error) => this.#fatal(err),
+    };
+    this.#events = new GroupConsumer({
+      ...common,
+      groupId: config.kafka.group_id,
+      topics: [this.#topics.events],
+      onRecord: (tracker, message) => this.#onEventRecord(tracker, message),
+    });
+    // Retry tiers are consumed by a group of their own, so that waiting on a tier (a paused
+    // partition) never holds up the events topic.
+    this.#tiers =
+      this.#topics.retries.length === 0
+        ? undefined
+        : new GroupConsumer({
+            ...common,
+            groupId: `${config.kafka.group_id}.retry`,
+            topics: this.#topics.retries.map((t) => t.name),
+            onRecord: (tracker, message) => this.#onTierRecord(tracker, message),
+          });
+  }
+
+  /** Joined the events group (and the tiers' group) and not shutting down. */
+  get ready(): boolean {
+    return this.#started && !this.#closing && this.#events.joined && (this.#tiers?.joined ?? true);
+  }
+
+  get inFlightEvents(): number {
+    return this.#inFlight;
+  }
+
+  async start(): Promise<void> {
+    const { metrics: m } = this.#config;
+    if (m.enabled) {
+      this.#health = await startHealthServer({ host: m.host, port: m.port, registry: this.registry, isReady: () => this.ready, logger: this.#log });
+      this.#log.info({ port: this.#health.port }, 'metrics and health on /metrics, /healthz, /readyz');
+    }
+    await this.#sender.connect();
+    await this.#events.start();
+    await this.#tiers?.start();
+    this.#started = true;
+    this.#log.info(
+      { topic: this.#topics.events, group: this.#config.kafka.group_id, apps: this.#config.apps.length, tiers: this.#topics.retries.map((t) => t.name) },
+      'hookstream started',
+    );
+  }
+
+  /** The bound metrics port (0 when metrics are off). */
+  get metricsPort(): number {
+    return this.#health?.port ?? 0;
+  }
+
+  // ---- events topic ------------------------------------------------------------------
+
+  #onEventRecord(tracker: PartitionOffsets, message: KafkaMessage): void {
+    this.metrics.eventsConsumed.inc({ topic: tracker.topic });
+    let event: WebhookEvent;
+    try {
+      if (!message.value) throw new Error('record has no value (tombstone)');
+      event = decodeEvent(message.value);
+    } catch (err) {
+      this.#deadLetterRaw(tracker, message, 'undecodable', errorMessage(err));
+      return;
+    }
+    const route = this.#router.route(event);
+    if (route.kind === 'unknown_app') {
+      const last = this.#unknownAppLogged.get(event.app_id) ?? 0;
+      if (Date.now() - last > 60_000) {
+        this.#unknownAppLogged.set(event.app_id, Date.now());
+        this.#log.warn({ app_id: event.app_id }, 'event of an app not in the config: dead-lettered as unknown_app (logged once a minute per app)');
+      }
+      this.#deadLetterRaw(tracker, message, 'unknown_app', `app ${event.app_id} is not configured`);
+      return;
+    }
+    if (route.webhooks.length === 0) {
+      // Deliberate drop: no webhook of the app asked for this event.
+      tracker.take(Number(message.offset), 0);
+      this.metrics.eventsDropped.inc({ reason: 'no_matching_webhook' });
+      return;
+    }
+    const entry = tracker.take(Number(message.offset), route.webhooks.length);
+    this.#inFlight++;
+    const json = eventJson(event);
+    const bytes = Buffer.byteLength(json);
+    for (const webhook of route.webhooks) {
+      this.#queue(route.app, webhook).add({ event, json, timeMs: event.time_ms, bytes, source: { tracker, entry } });
+    }
+  }
+
+  // ---- retry tiers -------------------------------------------------------------------
+
+  #onTierRecord(tracker: PartitionOffsets, message: KafkaMessage): number | void {
+    let record: WebhookDeliveryRecord;
+    try {
+      if (!message.value) throw new Error('record has no value (tombstone)');
+      record = deliveryCodec().decode(message.value);
+    } catch (err) {
+      this.#deadLetterRaw(tracker, message, 'undecodable', errorMessage(err));
+      return;
+    }
+    if (record.not_before_ms > Date.now()) return record.not_before_ms;
+    const app = this.#router.app(record.app_id);
+    const webhook = app && this.#router.webhook(record.app_id, record.webhook_id);
+    const entry = tracker.take(Number(message.offset), record.events.length);
+    this.#inFlight++;
+    const items: BatchItem[] = record.events.map((event) => {
+      const json = eventJson(event);
+      return { event, json, timeMs: event.time_ms, bytes: Buffer.byteLength(json), source: { tracker, entry } };
+    });
+    const origin = { topic: tracker.topic, partition: tracker.partition, offset: message.offset };
+    if (!app || !webhook) {
+      const reason = app ? 'webhook_removed' : 'unknown_app';
+      this.#handOff(items, () =>
+        this.#publishDeadLetter(record, reason, `${reason}: ${record.app_id}/${record.webhook_id} is not in the config`, origin),
+      );
+      return;
+    }
+    this.#queue(app, webhook).enqueue({
+      deliveryId: record.delivery_id,
+      app,
+      webhook,
+      items,
+      attempts: record.attempt,
+      tier: record.tier,
+      firstFailureMs: record.first_failure_ms,
+      lastError: record.last_error,
+      replay: record.replay,
+    });
+  }
+
+  // ---- delivery ----------------------------------------------------------------------
+
+  #queue(app: AppConfig, webhook: WebhookConfig): WebhookQueue {
+    const key = `${app.id}\u0000${webhook.id}`;
+    let queue = this.#queues.get(key);
+    if (!queue) {
+      queue = new WebhookQueue({
+        app,
+        webhook,
+        batching: this.#config.webhooks.batching,
+        maxBodyBytes: this.#config.delivery.max_body_bytes,
+        concurrency: this.#config.delivery.concurrency_per_endpoint,
+        send: (batch) => this.#send(batch),
+      });
+      this.#queues.set(key, queue);
+    }
+    return queue;
+  }
+
+  #breaker(key: string): CircuitBreaker {
+    let breaker = this.#breakers.get(key);
+    if (!breaker) {
+      const { failures, cooldown_ms } = this.#config.delivery.circuit_breaker;
+      breaker = new CircuitBreaker({ failures, cooldownMs: cooldown_ms });
+      this.#breakers.set(key, breaker);
+    }
+    return breaker;
+  }
+
+  async #send(batch: Batch): Promise<void> {
+    const { webhook, app } = batch;
+    const target = webhook.target.kind;
+    const breakerKey = `${app.id}\u0000${webhook.id}`;
+    const breaker = this.#breaker(breakerKey);
+    const circuit = () => this.metrics.circuitState.set({ webhook_id: `${app.id}/${webhook.id}` }, CIRCUIT_VALUE[breaker.state]);
+    if (!breaker.allow()) {
+      // Open circuit: straight to a retry tier, no attempt spent.
+      const tier = Math.max(batch.tier, 0);
+      circuit();
+      await this.#handOff(batch.items, () => this.#publishRetry(batch, tier, this.#config.retry.delays_ms[tier]!, batch.lastError ?? 'circuit open'));
+      return;
+    }
+    batch.attempts++;
+    this.metrics.batchSize.observe(batch.items.length);
+    let outcome: DeliveryOutcome;
+    try {
+      outcome = await this.#deliverer.deliver({
+        deliveryId: batch.deliveryId,
+        attempt: batch.attempts,
+        app,
+        webhook,
+        eventsJson: batch.items.map((i) => i.json),
+        ...(batch.replay ? { replay: true } : {}),
+      });
+    } catch (err) {
+      // Deliverers report failures as outcomes; a throw is a bug, but must not lose events.
+      outcome = { ok: false, kind: 'network', message: `deliverer threw: ${errorMessage(err)}`, durationMs: 0 };
+    }
+    this.metrics.deliveryDuration.observe({ target }, outcome.durationMs / 1000);
+    if (outcome.ok) {
+      breaker.success();
+      circuit();
+      this.metrics.deliveries.inc({ target, outcome: 'success' });
+      this.metrics.eventsDelivered.inc({ target }, batch.items.length);
+      const now = Date.now();
+      for (const item of batch.items) {
+        this.metrics.eventLatency.observe(Math.max(0, now - item.timeMs) / 1000);
+        this.#release(item);
+      }
+      return;
+    }
+    breaker.failure();
+    circuit();
+    this.metrics.deliveries.inc({ target, outcome: 'failure' });
+    const error = `${outcome.kind}${outcome.statusCode === undefined ? '' : ` ${outcome.statusCode}`}: ${outcome.message}`;
+    batch.firstFailureMs ??= Date.now();
+    batch.lastError = error;
+    const decision = decideRetry(outcome, batch.tier, this.#config.retry.delays_ms);
+    this.#log.warn(
+      { app_id: app.id, webhook_id: webhook.id, delivery_id: batch.deliveryId, attempt: batch.attempts, error, decision: decision.action },
+      'webhook delivery failed',
+    );
+    if (decision.action === 'retry') {
+      await this.#handOff(batch.items, () => this.#publishRetry(batch, decision.tier, decision.delayMs, error));
+    } else {
+      const origin = originOf(batch);
+      await this.#handOff(batch.items, () => this.#publishDeadLetter(toRecord(batch, batch.tier, Date.now(), error), decision.reason, error, origin));
+    }
+  }
+
+  async #publishRetry(batch: Batch, tier: number, delayMs: number, error: string): Promise<void> {
+    const topic = this.#topics.retries[tier]!.name;
+    const record = toRecord(batch, tier, Date.now() + delayMs, error);
+    await this.#sender.send({ topic, key: batch.app.id, value: deliveryCodec().encode(record), headers: { 'hookstream-delivery-id': batch.deliveryId } });
+    this.metrics.retries.inc({ tier: topic });
+  }
+
+  async #publishDeadLetter(record: WebhookDeliveryRecord, reason: string, error: string, origin: Origin): Promise<void> {
+    await this.#sender.send({
+      topic: this.#topics.dlq,
+      key: record.app_id,
+      value: deliveryCodec().encode(record),
+      headers: dlqHeaders('delivery', origin, reason, error, record.attempt, { appId: record.app_id, webhookId: record.webhook_id }),
+    });
+    this.metrics.deadLettered.inc({ reason });
+  }
+
+  /** A record that cannot become deliveries: its original bytes go to the dead-letter topic. */
+  #deadLetterRaw(tracker: PartitionOffsets, message: KafkaMessage, reason: string, error: string): void {
+    const entry = tracker.take(Number(message.offset), 1);
+    this.#inFlight++;
+    const item: Held = { source: { tracker, entry } };
+    const origin = { topic: tracker.topic, partition: tracker.partition, offset: message.offset };
+    if (reason === 'undecodable') this.#log.warn({ ...origin, error }, 'undecodable record dead-lettered');
+    this.#handOff([item], async () => {
+      await this.#sender.send({
+        topic: this.#topics.dlq,
+        key: message.key ?? Buffer.alloc(0),
+        value: message.value ?? Buffer.alloc(0),
+        headers: dlqHeaders('event', origin, reason, error, 0, {}),
+      });
+      this.metrics.deadLettered.inc({ reason });
+    });
+  }
+
+  /**
+   * Runs a Kafka hand-off until the broker acknowledges it, then releases the items. A
+   * failed send is tried again (the offsets stay held meanwhile); only shutdown gives up,
+   * leaving the records uncommitted for the next owner.
+   */
+  #handOff(items: readonly Held[], publish: () => Promise<void>): Promise<void> {
+    const run = (async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await publish();
+          for (const item of items) this.#release(item);
+          return;
+        } catch (err) {
+          if (this.#closing) return;
+          const wait = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
+          this.#log.error({ err: errorMessage(err), wait_ms: wait }, 'hand-off to Kafka failed; trying again');
+          await new Promise((r) => setTimeout(r, wait));
+        }
+      }
+    })();
+    this.#handoffs.add(run);
+    void run.finally(() => this.#handoffs.delete(run));
+    return run;
+  }
+
+  #release(item: Held): void {
+    const source = item.source;
+    if (!source) return;
+    source.tracker.release(source.entry);
+    if (source.entry.pending === 0) {
+      this.#inFlight--;
+      this.metrics.inFlight.set(this.#inFlight);
+      if (this.#inFlight <= this.#config.delivery.max_in_flight_events * RESUME_RATIO && !this.#closing) {
+        this.#events.resume();
+        this.#tiers?.resume();
+      }
+    }
+  }
+
+  #fatal(err: Error): void {
+    this.#log.fatal({ err: errorMessage(err) }, 'kafka consumer failed for good; shutting down');
+    process.exitCode = 1;
+    void this.close();
+  }
+
+  // ---- shutdown ----------------------------------------------------------------------
+
+  /**
+   * Graceful stop: no more fetching, open windows flushed, running deliveries and hand-offs
+   * given `shutdown_grace_ms` to finish, finished offsets committed, connections closed.
+   * Whatever did not finish stays uncommitted and is delivered again by the next owner.
+   * Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#log.info('shutting down: no more fetching, flushing windows');
+    this.#events.pause();
+    this.#tiers?.pause();
+    for (const queue of this.#queues.values()) queue.flush();
+    const idle = Promise.all([...[...this.#queues.values()].map((q) => q.whenIdle()), ...this.#handoffs]);
+    const grace = this.#config.delivery.shutdown_grace_ms;
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      idle.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), grace);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!finished) this.#log.warn({ in_flight_events: this.#inFlight, grace_ms: grace }, 'grace period over; unfinished events stay uncommitted and will be delivered again');
+    for (const queue of this.#queues.values()) queue.dispose();
+    await Promise.allSettled([this.#events.stop(), this.#tiers?.stop()]);
+    await Promise.allSettled([this.#sender.close(), this.#deliverer.close(), this.#health?.close()]);
+    this.#log.info('hookstream stopped');
+  }
+}
+
+/** Anything that holds a Kafka record until it is finished. */
+type Held = Pick<BatchItem, 'source'>;
+
+const CIRCUIT_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
+
+interface Origin {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+function originOf(batch: Batch): Origin {
+  const source = batch.items[0]?.source;
+  return source
+    ? { topic: source.tracker.topic, partition: source.tracker.partition, offset: String(source.entry.offset) }
+    : { topic: '', partition: -1, offset: '-1' };
+}
+
+function toRecord(batch: Batch, tier: number, notBeforeMs: number, error: string): WebhookDeliveryRecord {
+  return {
+    delivery_id: batch.deliveryId,
+    app_id: batch.app.id,
+    webhook_id: batch.webhook.id,
+    attempt: batch.attempts,
+    tier,
+    not_before_ms: notBeforeMs,
+    events: batch.items.map((i) => i.event),
+    first_failure_ms: batch.firstFailureMs ?? Date.now(),
+    last_error: error,
+    replay: batch.replay ?? false,
+  };
+}
+
+function dlqHeaders(kind: 'delivery' | 'event', origin: Origin, reason: string, error: string, attempts: number, ids: { appId?: string; webhookId?: string }): IHeaders {
+  const h: IHeaders = {
+    [DLQ_HEADERS.kind]: kind,
+    [DLQ_HEADERS.originalTopic]: origin.topic,
+    [DLQ_HEADERS.originalPartition]: String(origin.partition),
+    [DLQ_HEADERS.originalOffset]: origin.offset,
+    [DLQ_HEADERS.reason]: reason,
+    [DLQ_HEADERS.error]: error.slice(0, 1000),
+    [DLQ_HEADERS.attempts]: String(attempts),
+    [DLQ_HEADERS.failedAt]: new Date().toISOString(),
+  };
+  if (ids.appId) h[DLQ_HEADERS.appId] = ids.appId;
+  if (ids.webhookId) h[DLQ_HEADERS.webhookId] = ids.webhookId;
+  return h;
+}
