@@ -12,6 +12,8 @@ const COMMANDS: Record<string, Command> = {
   kafka: { summary: 'start | stop | status a local single-node Kafka broker (no Docker needed)', load: () => import('./kafka.js') },
   topics: { summary: 'create the events, retry and dead-letter topics', load: () => import('./topics.js') },
   produce: { summary: 'publish NDJSON events from a file or stdin', load: () => import('./produce.js') },
+  lag: { summary: 'committed offset, end offset and lag per partition, events topic and retry tiers', load: () => import('./lag.js') },
+  replay: { summary: "move the group's offsets to a time or offset so events are delivered again", load: () => import('./replay.js') },
 };
 
 export const USAGE = `hookstream: webhooks of Pusher-compatible socket servers, delivered through Apache Kafka

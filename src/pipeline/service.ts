@@ -6,7 +6,7 @@ import type { WebhookEvent } from '../contract/types.js';
 import { errorMessage } from '../errors.js';
 import { AckedSender } from '../kafka/acked-sender.js';
 import { createKafka } from '../kafka/client.js';
-import { topicNames, type TopicNames } from '../kafka/topics.js';
+import { formatDelay, topicNames, type TopicNames } from '../kafka/topics.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { startHealthServer, type HealthServer } from '../observability/health-server.js';
@@ -288,7 +288,7 @@ export class HookstreamService {
     }
     breaker.failure();
     circuit();
-    this.metrics.deliveries.inc({ target, outcome: 'failure' });
+    this.metrics.deliveries.inc({ target, outcome: outcome.kind });
     const error = `${outcome.kind}${outcome.statusCode === undefined ? '' : ` ${outcome.statusCode}`}: ${outcome.message}`;
     batch.firstFailureMs ??= Date.now();
     batch.lastError = error;
@@ -309,7 +309,7 @@ export class HookstreamService {
     const topic = this.#topics.retries[tier]!.name;
     const record = toRecord(batch, tier, Date.now() + delayMs, error);
     await this.#sender.send({ topic, key: batch.app.id, value: deliveryCodec().encode(record), headers: { 'hookstream-delivery-id': batch.deliveryId } });
-    this.metrics.retries.inc({ tier: topic });
+    this.metrics.retries.inc({ tier: formatDelay(this.#topics.retries[tier]!.delayMs) });
   }
 
   async #publishDeadLetter(record: WebhookDeliveryRecord, reason: string, error: string, origin: Origin): Promise<void> {

@@ -70,7 +70,7 @@ export function createHttpDeliverer(options: HttpDelivererOptions = {}): HttpDel
   let closing: Promise<void> | undefined;
   let destroying: Promise<void> | undefined;
 
-  async function deliver(req: DeliveryRequest): Promise<DeliveryOutcome> {
+  async function attempt(req: DeliveryRequest): Promise<DeliveryOutcome> {
     const started = performance.now();
     const elapsed = (): number => performance.now() - started;
     const secrets = secretValues(req);
@@ -98,9 +98,16 @@ export function createHttpDeliverer(options: HttpDelivererOptions = {}): HttpDel
     if (url.username !== '' || url.password !== '') {
       // Credentials in the URL mean HTTP basic auth (as curl and Sockudo's reqwest do);
       // they are sent as a header and never as part of the URL.
+      let user: string;
+      let pass: string;
+      try {
+        user = decodeURIComponent(url.username);
+        pass = decodeURIComponent(url.password);
+      } catch {
+        return fail('invalid_target', 'webhook url has malformed credentials');
+      }
+      if (pass !== '') secrets.push(pass);
       if (!Object.keys(custom).some((k) => k.toLowerCase() === 'authorization')) {
-        const user = decodeURIComponent(url.username);
-        const pass = decodeURIComponent(url.password);
         custom.Authorization = 'Basic ' + Buffer.from(`${user}:${pass}`, 'utf8').toString('base64');
       }
       url.username = '';
@@ -156,7 +163,13 @@ export function createHttpDeliverer(options: HttpDelivererOptions = {}): HttpDel
   }
 
   return {
-    deliver,
+    deliver(req: DeliveryRequest): Promise<DeliveryOutcome> {
+      // A deliverer reports failures as outcomes and never rejects; anything unforeseen
+      // becomes a retryable failure rather than an exception in the pipeline.
+      return attempt(req).catch(
+        (err: unknown): DeliveryOutcome => ({ ok: false, kind: 'network', message: redact(describeError(err), secretValues(req)), durationMs: 0 }),
+      );
+    },
     close(): Promise<void> {
       closing ??= (destroying ?? agent.close()).catch(() => undefined);
       return closing;

@@ -29,3 +29,10 @@ export function sampleEvents(): Record<KnownEventName | 'unknown', WebhookEvent>
     unknown: { ...NONE, ...base, id: '0d4f4f7c-5c1e-4b8a-9a57-3c9c1d2e0a10', name: 'batch_published', channel: 'feed', data: '', subscription_count: 0, time_ms: 0 },
   };
 }
+
+/** The event as a v1 producer, whose schema has no node_id, would hold it. */
+export function withoutNodeId(event: WebhookEvent): Omit<WebhookEvent, 'node_id'> {
+  const copy: Partial<WebhookEvent> = { ...event };
+  delete copy.node_id;
+  return copy as Omit<WebhookEvent, 'node_id'>;
+}

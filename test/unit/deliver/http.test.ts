@@ -159,7 +159,7 @@ test('parseRetryAfter: seconds, dates, past dates, garbage', () => {
   assert.equal(parseRetryAfter('1.5', now), undefined);
 });
 
-test('a server that never answers times out within request_timeout_ms', async (t) => {
+test('a server that never answers times out within request_timeout_ms', { timeout: 5_000 }, async (t) => {
   const server = await rawServer(t, () => {
     /* never answer */
   });
@@ -171,7 +171,7 @@ test('a server that never answers times out within request_timeout_ms', async (t
   assert.match(outcome.message, /300 ms/);
 });
 
-test('a server that trickles its body (headers, then a byte every 50 ms) times out', async (t) => {
+test('a server that trickles its body (headers, then a byte every 50 ms) times out', { timeout: 5_000 }, async (t) => {
   const server = await rawServer(t, (_req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/plain' });
     const timer = setInterval(() => res.write('.'), 50);
@@ -282,11 +282,12 @@ test('an unusable target is invalid_target', async (t) => {
   const d = deliverer(t);
   assert.equal(failed(await d.deliver(request('not a url'))).kind, 'invalid_target');
   assert.equal(failed(await d.deliver(request('ftp://example.test/x'))).kind, 'invalid_target');
+  assert.equal(failed(await d.deliver(request('http://user:%zz@127.0.0.1:1/'))).kind, 'invalid_target');
   const lambdaHook: WebhookConfig = { ...webhook('http://x'), target: { kind: 'lambda', function_name: 'f', region: 'us-east-1', invocation_type: 'Event' } };
   assert.equal(failed(await d.deliver({ ...request('http://x'), webhook: lambdaHook })).kind, 'invalid_target');
 });
 
-test('close() lets a running request finish, is idempotent, and later deliveries fail without sending', async (t) => {
+test('close() lets a running request finish, is idempotent, and later deliveries fail without sending', { timeout: 5_000 }, async (t) => {
   const receiver = await startReceiver({ apps: app, delayMs: 200 });
   t.after(() => receiver.close());
   const d = createHttpDeliverer();
@@ -303,7 +304,7 @@ test('close() lets a running request finish, is idempotent, and later deliveries
   await d.destroy();
 });
 
-test('destroy() aborts a running request', async (t) => {
+test('destroy() aborts a running request', { timeout: 5_000 }, async (t) => {
   const receiver = await startReceiver({ apps: app, delayMs: 5_000 });
   t.after(() => receiver.close());
   const d = createHttpDeliverer();

@@ -120,7 +120,7 @@ test('a 5xx service error is lambda_error (with Retry-After when sent), not retr
   assert.deepEqual([busy.kind, busy.statusCode, busy.retryAfterMs], ['lambda_error', 503, 4_000]);
 });
 
-test('a slow function times out after request_timeout_ms', async (t) => {
+test('a slow function times out after request_timeout_ms', { timeout: 5_000 }, async (t) => {
   const { deliverer } = await setup(t, { slow: { delayMs: 3_000 } });
   const started = Date.now();
   const outcome = failed(await deliverer.deliver(request(lambdaHook('slow', {}, 300))));

@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatPlan, parseIsoDateTime, parseIsoDuration } from '../../../src/ops/replay.js';
+import { formatLag } from '../../../src/ops/lag.js';
+
+test('ISO 8601 durations', () => {
+  assert.equal(parseIsoDuration('PT30M'), 30 * 60_000);
+  assert.equal(parseIsoDuration('PT1H'), 3_600_000);
+  assert.equal(parseIsoDuration('P1DT2H'), 26 * 3_600_000);
+  assert.equal(parseIsoDuration('PT1.5S'), 1500);
+  assert.equal(parseIsoDuration('P2W'), 14 * 86_400_000);
+  for (const bad of ['P', 'PT', '1H', 'P1M', 'P1Y', 'PT-1H', 'hour']) assert.throws(() => parseIsoDuration(bad), /ISO 8601 duration/, bad);
+});
+
+test('date-times need a zone', () => {
+  assert.equal(parseIsoDateTime('2026-11-28T10:00:00Z', '--x'), Date.UTC(2026, 10, 28, 10));
+  assert.equal(parseIsoDateTime('2026-11-28T12:00:00+02:00', '--x'), Date.UTC(2026, 10, 28, 10));
+  assert.throws(() => parseIsoDateTime('2026-11-28T10:00:00', '--x'), /time zone/);
+  assert.throws(() => parseIsoDateTime('yesterday', '--x'), /not an ISO 8601/);
+});
+
+test('plan and lag tables show every partition and a total', () => {
+  const plan = formatPlan('t', 'g', [
+    { partition: 0, current: 10, target: 4, redeliver: 6 },
+    { partition: 1, current: null, target: 0, redeliver: 0 },
+  ]);
+  assert.match(plan, /^\s+0\s+10\s+4\s+6$/m);
+  assert.match(plan, /^\s+1\s+-\s+0\s+0$/m);
+  assert.match(plan, /^\s+total\s+6$/m);
+  const lag = formatLag([
+    { topic: 'a', group: 'g', partition: 0, committed: 5, end: 9, lag: 4 },
+    { topic: 'a', group: 'g', partition: 1, committed: null, end: 3, lag: 3 },
+    { topic: 'b', group: 'g2', partition: 0, committed: 1, end: 1, lag: 0 },
+  ]);
+  assert.match(lag, /^a \(total\)\s+7$/m);
+  assert.match(lag, /^b \(total\)\s+0$/m);
+});
