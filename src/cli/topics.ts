@@ -1,0 +1,60 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/index.js';
+import { errorMessage } from '../errors.js';
+import { createKafka } from '../kafka/client.js';
+import { ensureTopics } from '../kafka/topics.js';
+
+const USAGE = `Usage: hookstream topics create --config FILE
+
+Creates the events topic, one retry topic per retry.delays_ms entry and the dead-letter
+topic, with kafka.partitions partitions and kafka.replication_factor replicas. Topics
+that exist are reported and left as they are. KAFKA_BROKERS overrides kafka.brokers.
+`;
+
+/** Where a command writes; the process streams unless a test passes its own. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+export async function run(args: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    io.stderr.write(`hookstream topics: ${errorMessage(err)}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1 || positionals[0] !== 'create') {
+    io.stderr.write(`hookstream topics: expected the subcommand "create"${positionals.length > 0 ? `, got "${positionals.join(' ')}"` : ''}\n\n${USAGE}`);
+    return 2;
+  }
+
+  const config = await loadConfig({
+    ...(values.config === undefined ? {} : { path: values.config }),
+    // Warnings about unused Sockudo keys are noise for this command.
+    onWarning: () => undefined,
+  });
+  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.client_id}-topics` });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const result = await ensureTopics(admin, config);
+    for (const t of result.existing) io.stdout.write(`exists   ${t.name} (${t.role}, ${t.partitions} partitions)\n`);
+    for (const t of result.created) io.stdout.write(`created  ${t.name} (${t.role}, ${t.partitions} partitions)\n`);
+    for (const w of result.warnings) io.stderr.write(`warning: ${w}\n`);
+    io.stdout.write(`${result.created.length} created, ${result.existing.length} already existed\n`);
+    return 0;
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,82 @@
+import { Kafka, logLevel, type LogEntry, type RetryOptions, type logCreator } from 'kafkajs';
+import { pino, type Logger } from 'pino';
+
+export interface CreateKafkaOptions {
+  /** Bootstrap brokers as `host:port`. */
+  brokers: string[];
+  /** Client id that brokers see in their logs and quotas. */
+  clientId: string;
+  /**
+   * Where kafkajs logs go. kafkajs' own level follows the logger's level, so a logger at
+   * `info` does not make kafkajs build debug entries that would be thrown away.
+   * @defaultValue a pino logger on stderr at `warn`
+   */
+  logger?: Logger;
+  /**
+   * kafkajs' retry policy for connections and requests.
+   * @defaultValue kafkajs' own: 5 retries from 300 ms, at most 30 s
+   */
+  retry?: RetryOptions;
+}
+
+/**
+ * The one place a kafkajs `Kafka` is built, so every component (producer, consumer, admin,
+ * CLI) logs through pino the same way instead of through kafkajs' console logger.
+ */
+export function createKafka(options: CreateKafkaOptions): Kafka {
+  // stderr, not stdout: CLI commands print their results on stdout.
+  const logger = options.logger ?? pino({ name: 'hookstream', level: 'warn' }, pino.destination(2));
+  return new Kafka({
+    brokers: options.brokers,
+    clientId: options.clientId,
+    logLevel: kafkaLevelFor(logger.level),
+    logCreator: pinoLogCreator(logger),
+    ...(options.retry ? { retry: options.retry } : {}),
+  });
+}
+
+/** Maps a pino level name to the most verbose kafkajs level that pino would still write. */
+export function kafkaLevelFor(level: string): logLevel {
+  switch (level) {
+    case 'trace':
+    case 'debug':
+      return logLevel.DEBUG;
+    case 'info':
+      return logLevel.INFO;
+    case 'warn':
+      return logLevel.WARN;
+    case 'error':
+    case 'fatal':
+      return logLevel.ERROR;
+    default:
+      // 'silent' and custom levels: emit nothing rather than guess.
+      return logLevel.NOTHING;
+  }
+}
+
+/** A kafkajs logCreator writing to `logger`, one child per kafkajs namespace. */
+export function pinoLogCreator(logger: Logger): logCreator {
+  const base = logger.child({ component: 'kafkajs' });
+  return () => (entry: LogEntry) => {
+    // kafkajs puts `message` and `timestamp` into `log`; pino has its own time and msg.
+    // kafkajs also adds `logger: 'kafkajs'`, which `component` already says.
+    const { message, timestamp: _timestamp, logger: _logger, ...fields } = entry.log;
+    const bindings = { namespace: entry.namespace, ...fields };
+    switch (entry.level) {
+      case logLevel.ERROR:
+        base.error(bindings, message);
+        break;
+      case logLevel.WARN:
+        base.warn(bindings, message);
+        break;
+      case logLevel.INFO:
+        base.info(bindings, message);
+        break;
+      case logLevel.DEBUG:
+        base.debug(bindings, message);
+        break;
+      default:
+        break;
+    }
+  };
+}

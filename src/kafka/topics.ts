@@ -1,0 +1,131 @@
+import type { Admin } from 'kafkajs';
+import { ConfigError } from '../errors.js';
+import type { HookstreamConfig } from '../config/types.js';
+
+/** The parts of the configuration that decide topic names and layout. */
+export interface TopicsConfig {
+  kafka: Pick<HookstreamConfig['kafka'], 'topic' | 'partitions' | 'replication_factor'>;
+  retry: Pick<HookstreamConfig['retry'], 'delays_ms'>;
+}
+
+export interface RetryTopic {
+  delayMs: number;
+  name: string;
+}
+
+export interface TopicNames {
+  events: string;
+  /** One per configured delay, in the configured order (shortest first). */
+  retries: RetryTopic[];
+  dlq: string;
+}
+
+/**
+ * Formats a delay for a topic name. Names are read by operators (`hooks.retry.16s`), so
+ * the largest whole unit is used; anything else falls back to milliseconds, which is
+ * exact, so two different delays can never share a topic.
+ */
+export function formatDelay(delayMs: number): string {
+  if (!Number.isInteger(delayMs) || delayMs <= 0) {
+    throw new RangeError(`retry delay must be a positive integer of ms, got ${delayMs}`);
+  }
+  if (delayMs % 60_000 === 0) return `${delayMs / 60_000}m`;
+  if (delayMs % 1000 === 0) return `${delayMs / 1000}s`;
+  return `${delayMs}ms`;
+}
+
+/** Names of the events topic, the retry topics (`<topic>.retry.1s`, ...) and `<topic>.dlq`. */
+export function topicNames(config: { kafka: Pick<HookstreamConfig['kafka'], 'topic'>; retry: Pick<HookstreamConfig['retry'], 'delays_ms'> }): TopicNames {
+  const topic = config.kafka.topic;
+  const seen = new Set<string>();
+  const retries = config.retry.delays_ms.map((delayMs, i) => {
+    const name = `${topic}.retry.${formatDelay(delayMs)}`;
+    // The retry tier is found by its topic name; two tiers on one topic would mix delays.
+    if (seen.has(name)) throw new ConfigError(`$.retry.delays_ms[${i}]`, `delay ${delayMs} ms repeats an earlier one (topic ${name})`);
+    seen.add(name);
+    return { delayMs, name };
+  });
+  return { events: topic, retries, dlq: `${topic}.dlq` };
+}
+
+export type TopicRole = 'events' | 'retry' | 'dlq';
+
+export interface TopicState {
+  name: string;
+  role: TopicRole;
+  /** Partitions the topic has now (for a created topic, what it was created with). */
+  partitions: number;
+}
+
+export interface EnsureTopicsResult {
+  existing: TopicState[];
+  created: TopicState[];
+  /** Existing topics whose layout differs from the config; they are left as they are. */
+  warnings: string[];
+}
+
+/**
+ * Creates the events topic, one topic per retry delay and the dead-letter topic, each with
+ * `kafka.partitions` partitions; topics that exist are left alone (never altered:
+ * repartitioning would move apps to other partitions and break their ordering).
+ *
+ * Retry and dead-letter topics get as many partitions as the events topic because they
+ * are keyed by app id too, so they spread the same way.
+ */
+export async function ensureTopics(admin: Admin, config: TopicsConfig): Promise<EnsureTopicsResult> {
+  const names = topicNames(config);
+  const wanted: { name: string; role: TopicRole }[] = [
+    { name: names.events, role: 'events' },
+    ...names.retries.map((r) => ({ name: r.name, role: 'retry' as const })),
+    { name: names.dlq, role: 'dlq' },
+  ];
+  const partitions = config.kafka.partitions;
+
+  const present = new Set(await admin.listTopics());
+  const existingWanted = wanted.filter((t) => present.has(t.name));
+  const existingPartitions = new Map<string, number>();
+  if (existingWanted.length > 0) {
+    const metadata = await admin.fetchTopicMetadata({ topics: existingWanted.map((t) => t.name) });
+    for (const t of metadata.topics) existingPartitions.set(t.name, t.partitions.length);
+  }
+
+  const result: EnsureTopicsResult = { existing: [], created: [], warnings: [] };
+  for (const t of existingWanted) {
+    const count = existingPartitions.get(t.name) ?? 0;
+    result.existing.push({ ...t, partitions: count });
+    if (count !== partitions) {
+      result.warnings.push(`topic ${t.name} has ${count} partitions, the config says ${partitions}; left unchanged`);
+    }
+  }
+
+  // One request per topic: kafkajs reports "already exists" only as a single false for the
+  // whole request, and another instance may be creating the same topics right now.
+  const missing = wanted.filter((t) => !present.has(t.name));
+  const outcomes = await Promise.all(
+    missing.map(async (t) => {
+      const created = await admin.createTopics({
+        topics: [{ topic: t.name, numPartitions: partitions, replicationFactor: config.kafka.replication_factor }],
+        waitForLeaders: true,
+      });
+      return { t, created };
+    }),
+  );
+  for (const { t, created } of outcomes) {
+    if (created) {
+      result.created.push({ ...t, partitions });
+    } else {
+      // Lost a race with another creator: report it as existing, with its real layout.
+      const metadata = await admin.fetchTopicMetadata({ topics: [t.name] });
+      const count = metadata.topics[0]?.partitions.length ?? 0;
+      result.existing.push({ ...t, partitions: count });
+      if (count !== partitions) {
+        result.warnings.push(`topic ${t.name} has ${count} partitions, the config says ${partitions}; left unchanged`);
+      }
+    }
+  }
+  const order = new Map(wanted.map((t, i) => [t.name, i]));
+  const byConfigOrder = (a: TopicState, b: TopicState): number => order.get(a.name)! - order.get(b.name)!;
+  result.existing.sort(byConfigOrder);
+  result.created.sort(byConfigOrder);
+  return result;
+}
