@@ -1,5 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
-import { ConfigError } from '../errors.js';
+import { ConfigError, errorMessage } from '../errors.js';
 import type { HookstreamConfig } from '../config/types.js';
 
 /** The parts of the configuration that decide topic names and layout. */
@@ -105,11 +106,14 @@ export async function ensureTopics(admin: Admin, config: TopicsConfig): Promise<
     missing.map(async (t) => {
       const created = await admin.createTopics({
         topics: [{ topic: t.name, numPartitions: partitions, replicationFactor: config.kafka.replication_factor }],
-        waitForLeaders: true,
+        // kafkajs' own wait gives up on UNKNOWN_TOPIC_OR_PARTITION, which a broker answers
+        // until the new topic's metadata has spread; waitForTopicLeaders below retries it.
+        waitForLeaders: false,
       });
       return { t, created };
     }),
   );
+  if (missing.length > 0) await waitForTopicLeaders(admin, missing.map((t) => t.name));
   for (const { t, created } of outcomes) {
     if (created) {
       result.created.push({ ...t, partitions });
@@ -128,4 +132,34 @@ export async function ensureTopics(admin: Admin, config: TopicsConfig): Promise<
   result.existing.sort(byConfigOrder);
   result.created.sort(byConfigOrder);
   return result;
+}
+
+/**
+ * Waits until every partition of `topics` has a leader, so that producing right after
+ * `ensureTopics` works. Retriable metadata errors (the topic not known yet, no leader yet)
+ * are waited out; others are thrown.
+ */
+export async function waitForTopicLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      const ready = topics.every((name) => {
+        const t = metadata.topics.find((m) => m.name === name);
+        return t !== undefined && t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0);
+      });
+      if (ready) return;
+      last = undefined;
+    } catch (err) {
+      if (!(err instanceof Error && (err as { retriable?: boolean }).retriable === true)) throw err;
+      last = err;
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(`topics ${topics.join(', ')} still have partitions without a leader after ${timeoutMs} ms${last ? `: ${errorMessage(last)}` : ''}`, {
+        cause: last,
+      });
+    }
+    await sleep(100);
+  }
 }

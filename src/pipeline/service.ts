@@ -13,7 +13,7 @@ import { startHealthServer, type HealthServer } from '../observability/health-se
 import type { Batch, BatchItem } from './batch/types.js';
 import { WebhookQueue } from './batch/webhook-queue.js';
 import { GroupConsumer } from './consume/consumer.js';
-import type { PartitionOffsets } from './consume/offset-tracker.js';
+import { PartitionOffsets } from './consume/offset-tracker.js';
 import { createDeliverer } from './deliver/index.js';
 import type { Deliverer, DeliveryOutcome } from './deliver/types.js';
 import { eventJson } from './deliver/wire.js';
@@ -31,6 +31,11 @@ export interface ServiceOptions {
   deliverer?: Deliverer;
   /** @defaultValue 1000 */
   commitIntervalMs?: number;
+  /**
+   * Join the consumer groups and consume (the service). False for a process that only
+   * delivers what it is handed (`hookstream redeliver`). @defaultValue true
+   */
+  consume?: boolean;
 }
 
 /** In-flight events below this share of the limit let a paused consumer fetch again. */
@@ -68,11 +73,13 @@ export class HookstreamService {
   #health: HealthServer | undefined;
   #closing: Promise<void> | undefined;
   #started = false;
+  readonly #consume: boolean;
 
   constructor(options: ServiceOptions) {
     const { config, logger } = options;
     this.#config = config;
     this.#log = logger;
+    this.#consume = options.consume ?? true;
     this.registry = options.registry ?? new Registry();
     this.metrics = createMetrics(this.registry);
     this.#topics = topicNames(config);
@@ -123,9 +130,10 @@ export class HookstreamService {
       this.#log.info({ port: this.#health.port }, 'metrics and health on /metrics, /healthz, /readyz');
     }
     await this.#sender.connect();
+    this.#started = true;
+    if (!this.#consume) return;
     await this.#events.start();
     await this.#tiers?.start();
-    this.#started = true;
     this.#log.info(
       { topic: this.#topics.events, group: this.#config.kafka.group_id, apps: this.#config.apps.length, tiers: this.#topics.retries.map((t) => t.name) },
       'hookstream started',
@@ -217,13 +225,41 @@ export class HookstreamService {
 
   // ---- delivery ----------------------------------------------------------------------
 
-  #queue(app: AppConfig, webhook: WebhookConfig): WebhookQueue {
-    const key = `${app.id}\u0000${webhook.id}`;
+  /**
+   * Delivers events once more to one webhook of an app (operator redelivery): the normal
+   * batching, signing and retry path, every request marked `X-Hookstream-Replay: true`.
+   * Resolves when each event is delivered or handed to a retry tier or the dead-letter
+   * topic; `onFinished` is called per finished event (progress).
+   */
+  async redeliver(app: AppConfig, webhook: WebhookConfig, events: readonly WebhookEvent[], onFinished?: () => void): Promise<void> {
+    if (events.length === 0) return;
+    let left = events.length;
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    // A private tracker gives each event the same hold-until-finished bookkeeping as a record.
+    const tracker = new PartitionOffsets('redeliver', 0, 0, () => {
+      onFinished?.();
+      if (--left === 0) done();
+    });
+    const queue = this.#queue(app, webhook, true);
+    events.forEach((event, i) => {
+      const json = eventJson(event);
+      const entry = tracker.take(i, 1);
+      this.#inFlight++;
+      queue.add({ event, json, timeMs: event.time_ms, bytes: Buffer.byteLength(json), source: { tracker, entry } });
+    });
+    queue.flush();
+    await finished;
+  }
+
+  #queue(app: AppConfig, webhook: WebhookConfig, replay = false): WebhookQueue {
+    const key = `${app.id}\u0000${webhook.id}${replay ? '\u0000replay' : ''}`;
     let queue = this.#queues.get(key);
     if (!queue) {
       queue = new WebhookQueue({
         app,
         webhook,
+        replay,
         batching: this.#config.webhooks.batching,
         maxBodyBytes: this.#config.delivery.max_body_bytes,
         concurrency: this.#config.delivery.concurrency_per_endpoint,

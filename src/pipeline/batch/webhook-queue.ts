@@ -11,6 +11,8 @@ export interface WebhookQueueOptions {
   batching: BatchingConfig;
   /** A batch is sealed before its body would pass this many bytes. */
   maxBodyBytes: number;
+  /** Batches are operator redeliveries (X-Hookstream-Replay: true). @defaultValue false */
+  replay?: boolean;
   /** Deliveries of this webhook running at once. */
   concurrency: number;
   /**
@@ -118,7 +120,9 @@ export class WebhookQueue {
     const items = this.#window;
     this.#window = [];
     this.#windowBytes = BODY_OVERHEAD_BYTES;
-    this.#sealed.push({ deliveryId: randomUUID(), app: this.#o.app, webhook: this.#o.webhook, items, attempts: 0, tier: -1 });
+    const batch: Batch = { deliveryId: randomUUID(), app: this.#o.app, webhook: this.#o.webhook, items, attempts: 0, tier: -1 };
+    if (this.#o.replay) batch.replay = true;
+    this.#sealed.push(batch);
   }
 
   #pump(): void {

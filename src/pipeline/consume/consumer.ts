@@ -44,6 +44,8 @@ export class GroupConsumer {
   #paused = false;
   #joined = false;
   #stopped = false;
+  /** consumer.run() was called: pause and resume need kafkajs' group state. */
+  #running = false;
 
   constructor(options: GroupConsumerOptions) {
     this.#o = options;
@@ -91,6 +93,7 @@ export class GroupConsumer {
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.#eachBatch(payload),
     });
+    this.#running = true;
     this.#commitTimer = setInterval(() => void this.commit(), this.#o.commitIntervalMs ?? 1000);
     this.#commitTimer.unref();
   }
@@ -142,13 +145,13 @@ export class GroupConsumer {
 
   /** Stops fetching every subscribed topic (backpressure, shutdown). */
   pause(): void {
-    if (this.#paused) return;
+    if (this.#paused || !this.#running) return;
     this.#paused = true;
     this.#consumer.pause(this.#o.topics.map((topic) => ({ topic })));
   }
 
   resume(): void {
-    if (!this.#paused || this.#stopped) return;
+    if (!this.#paused || this.#stopped || !this.#running) return;
     this.#paused = false;
     this.#consumer.resume(this.#o.topics.map((topic) => ({ topic })));
   }

@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run as redeliver } from '../../../src/cli/redeliver.js';
+import { createProducer, type PublishEvent } from '../../../src/producer/index.js';
+import { brokers } from '../../helpers/kafka.js';
+import { startReceiver } from '../../helpers/receiver.js';
+import { createServiceTopics, startService, testConfig } from '../../helpers/service.js';
+
+test('redeliver sends exactly one app\'s events of a range again, marked as replay, while the service runs', async (t) => {
+  const receiver = await startReceiver({ apps: [{ key: 'ka', secret: 'sa' }, { key: 'kb', secret: 'sb' }] });
+  t.after(() => receiver.close());
+  const raw = testConfig({
+    apps: [
+      { id: 'a', key: 'ka', secret: 'sa', webhooks: [{ id: 'all', url: receiver.url('/a'), event_types: ['client_event', 'member_added'] }, { id: 'presence', url: receiver.url('/a-presence'), event_types: ['member_added'], filter: { channel_type: 'presence' } }] },
+      { id: 'b', key: 'kb', secret: 'sb', webhooks: [{ url: receiver.url('/b'), event_types: ['client_event', 'member_added'] }] },
+    ],
+    partitions: 3,
+  });
+  const config = await createServiceTopics(t, raw);
+  const file = join(await mkdtemp(join(tmpdir(), 'hs-redeliver-')), 'config.json');
+  await writeFile(file, JSON.stringify(raw));
+  await startService(t, raw);
+  const producer = createProducer({ brokers: brokers(), topic: config.kafka.topic, nodeId: 'n' });
+  t.after(() => producer.close());
+
+  const base = Date.now() - 60_000;
+  const events: (PublishEvent & { id: string; app_id: string; time_ms: number })[] = [];
+  for (let i = 0; i < 60; i++) {
+    const app = i % 2 === 0 ? 'a' : 'b';
+    const time_ms = base + i * 500; // spans 30 s
+    events.push(i % 3 === 0
+      ? { id: `e${i}`, app_id: app, name: 'member_added', channel: `presence-room-${i % 4}`, user_id: `u${i}`, time_ms }
+      : { id: `e${i}`, app_id: app, name: 'client_event', channel: `private-${i % 4}`, event: 'client-x', data: '{}', socket_id: '1.1', time_ms });
+  }
+  await producer.publishMany(events);
+  // 60 events; app a's member_added (every 6th, 10 of them) go to two webhooks.
+  await receiver.waitFor((r) => r.events().length >= 70, 15_000);
+  const live = receiver.requests.length;
+
+  const from = base + 10_000;
+  const to = base + 20_000;
+  const write = process.stdout.write.bind(process.stdout);
+  let out = '';
+  process.stdout.write = ((c: string | Uint8Array) => ((out += String(c)), true)) as typeof process.stdout.write;
+  let code: number;
+  try {
+    code = await redeliver(['--config', file, '--app', 'a', '--from', new Date(from).toISOString(), '--to', new Date(to).toISOString(), '--execute']);
+  } finally {
+    process.stdout.write = write;
+  }
+  assert.equal(code, 0, out);
+  await new Promise((r) => setTimeout(r, 1000));
+
+  const replayed = receiver.requests.slice(live);
+  assert.ok(replayed.length > 0, 'something was redelivered');
+  assert.ok(replayed.every((r) => r.headers['x-hookstream-replay'] === 'true'), 'every new request is a marked replay: the live service sent nothing itself');
+  assert.equal(replayed.filter((r) => !r.valid).length, 0, 'signed like any delivery');
+  const want = (pick: (e: (typeof events)[number]) => boolean) =>
+    events.filter((e) => e.app_id === 'a' && e.time_ms >= from && e.time_ms < to && pick(e)).map((e) => e.id).sort();
+  const got = (path: string) => replayed.filter((r) => r.path === path).flatMap((r) => r.body?.events ?? []).map((e) => String(e.id)).sort();
+  assert.deepEqual(got('/a'), want(() => true));
+  assert.deepEqual(got('/a-presence'), want((e) => e.name === 'member_added'));
+  assert.deepEqual(got('/b'), [], 'other apps untouched');
+  assert.match(out, /selected \d+, delivered \d+, failed 0/);
+});
