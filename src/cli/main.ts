@@ -13,7 +13,10 @@ const COMMANDS: Record<string, Command> = {
   topics: { summary: 'create the events, retry and dead-letter topics', load: () => import('./topics.js') },
   produce: { summary: 'publish NDJSON events from a file or stdin', load: () => import('./produce.js') },
   lag: { summary: 'committed offset, end offset and lag per partition, events topic and retry tiers', load: () => import('./lag.js') },
+  dlq: { summary: 'list the dead-letter topic, requeue its entries once their endpoints are fixed', load: () => import('./dlq.js') },
+  redeliver: { summary: "deliver an app's events of a time range again, while the service runs", load: () => import('./redeliver.js') },
   replay: { summary: "move the group's offsets to a time or offset so events are delivered again", load: () => import('./replay.js') },
+  demo: { summary: 'run a live demo: socket-server nodes, Kafka, hookstream and signature-checking receivers', load: () => import('./demo.js') },
 };
 
 export const USAGE = `hookstream: webhooks of Pusher-compatible socket servers, delivered through Apache Kafka
