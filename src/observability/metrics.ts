@@ -28,7 +28,7 @@ const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 /** Every metric hookstream defines, in the order README lists them. */
 export const METRIC_DOCS = [
   { name: 'hookstream_events_consumed_total', type: 'counter', labels: ['topic'], help: 'Events read from Kafka and decoded.' },
-  { name: 'hookstream_events_dropped_total', type: 'counter', labels: ['reason'], help: 'Events not delivered anywhere, by reason (no_matching_webhook, unknown_app).' },
+  { name: 'hookstream_events_dropped_total', type: 'counter', labels: ['reason'], help: 'Events deliberately not delivered, by reason (no_matching_webhook: no webhook of the app selects the event). Events of unknown apps are dead-lettered instead.' },
   { name: 'hookstream_webhook_deliveries_total', type: 'counter', labels: ['target', 'outcome'], help: 'Delivery attempts (requests or invocations) by target (http, lambda) and outcome (success, or the failure kind: http_status, network, timeout, invalid_target, function_error, lambda_error).' },
   { name: 'hookstream_webhook_events_delivered_total', type: 'counter', labels: ['target'], help: 'Events in successfully delivered batches (events, not requests).' },
   { name: 'hookstream_webhook_delivery_duration_seconds', type: 'histogram', labels: ['target'], help: 'Duration of one delivery attempt, from sending to the complete response.' },
