@@ -140,7 +140,7 @@ export async function run(
   }
   while (outstanding > 0) await new Promise<void>((resolve) => (wake = resolve));
 
-  io.stdout.write(`sent ${sent} events to ${config.kafka.topic}\n`);
+  io.stdout.write(`sent ${sent} event${sent === 1 ? '' : 's'} to ${config.kafka.topic}\n`);
   if (invalid > 0) io.stderr.write(`${invalid} bad line(s) not sent (see above)\n`);
   if (failed > 0) io.stderr.write(`${failed} event(s) failed to send (see above)\n`);
   if (readError !== undefined) {

@@ -58,13 +58,20 @@ export function kafkaLevelFor(level: string): logLevel {
 export function pinoLogCreator(logger: Logger): logCreator {
   const base = logger.child({ component: 'kafkajs' });
   return () => (entry: LogEntry) => {
-    // kafkajs puts `message` and `timestamp` into `log`; pino has its own time and msg.
-    // kafkajs also adds `logger: 'kafkajs'`, which `component` already says.
-    const { message, timestamp: _timestamp, logger: _logger, ...fields } = entry.log;
-    const bindings = { namespace: entry.namespace, ...fields };
+    // kafkajs puts `message`, `timestamp` and `logger: 'kafkajs'` into `log`; pino has its
+    // own time and msg, and `component` says where it came from.
+    const { message } = entry.log;
+    const bindings: Record<string, unknown> = { namespace: entry.namespace, ...entry.log };
+    delete bindings.message;
+    delete bindings.timestamp;
+    delete bindings.logger;
     switch (entry.level) {
       case logLevel.ERROR:
-        base.error(bindings, message);
+        // kafkajs logs every error response at error level, also those it then retries and
+        // gets past (a coordinator still loading after start-up); failures that stay
+        // failures reach the caller as rejected promises, so these are warnings.
+        if (entry.namespace === 'Connection' && typeof message === 'string' && message.startsWith('Response ')) base.warn(bindings, message);
+        else base.error(bindings, message);
         break;
       case logLevel.WARN:
         base.warn(bindings, message);

@@ -14,8 +14,9 @@ export interface ProducerOptions {
   /** @defaultValue `'hookstream-producer'` */
   clientId?: string;
   /**
-   * Events accepted but not yet acknowledged by the broker (queued plus in flight). Bounds
-   * memory when the broker is slow or away.
+   * Bound on events accepted but not yet acknowledged by the broker (waiting plus in
+   * flight), for memory when the broker is slow or away. See `onBufferFull` for what
+   * happens beyond it.
    * @defaultValue 10000
    */
   maxBufferedEvents?: number;
@@ -38,9 +39,16 @@ export interface ProducerOptions {
    */
   maxBatchBytes?: number;
   /**
-   * What `publish` does when `maxBufferedEvents` are buffered: `'wait'` returns a promise
-   * that first waits for room (backpressure, order kept), `'reject'` rejects at once with
-   * `HS_PRODUCER_BUFFER_FULL` and the event is not sent.
+   * What `publish` does when `maxBufferedEvents` events are unacknowledged:
+   * - `'reject'`: rejects at once with `HS_PRODUCER_BUFFER_FULL` (`canRetry: true`); the
+   *   event is not buffered. A hard memory bound, for callers that would rather drop or
+   *   count than slow down.
+   * - `'wait'`: accepts the event behind the others, in order; its promise settles only
+   *   once the earlier events were sent and it was acknowledged in turn. Awaiting the
+   *   promises (or keeping at most `maxBufferedEvents` of them pending, as
+   *   `hookstream produce` does) slows the caller to the broker's pace. A caller that
+   *   neither awaits nor caps its publishes is not slowed: its events are held, already
+   *   validated and encoded, in memory.
    * @defaultValue `'wait'`
    */
   onBufferFull?: BufferFullPolicy;

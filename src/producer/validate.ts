@@ -1,5 +1,5 @@
 import { EventValidationError } from '../errors.js';
-import { KNOWN_EVENT_NAMES, type KnownEventName, type WebhookEvent } from '../contract/types.js';
+import type { KnownEventName, WebhookEvent } from '../contract/types.js';
 
 /**
  * What a socket server hands to `publish`: `app_id`, `name` and the fields of that event
@@ -31,36 +31,45 @@ export interface EventDefaults {
 }
 
 type OptionalField = 'channel' | 'event' | 'data' | 'socket_id' | 'user_id' | 'subscription_count';
+type StringField = Exclude<OptionalField, 'subscription_count'>;
 
-interface Rule {
-  required: readonly OptionalField[];
-  optional: readonly OptionalField[];
+/** For each optional field of a kind: 0 not allowed, 1 optional, 2 required. */
+type Rule = Readonly<Record<OptionalField, 0 | 1 | 2>> & { readonly required: readonly OptionalField[] };
+
+function rule(required: readonly OptionalField[], optional: readonly OptionalField[]): Rule {
+  const level = (f: OptionalField): 0 | 1 | 2 => (required.includes(f) ? 2 : optional.includes(f) ? 1 : 0);
+  return {
+    required,
+    channel: level('channel'),
+    event: level('event'),
+    data: level('data'),
+    socket_id: level('socket_id'),
+    user_id: level('user_id'),
+    subscription_count: level('subscription_count'),
+  };
 }
 
 /**
- * The field table of docs/compatibility.md: what each webhook event kind carries. A field
- * outside its kind's row is refused rather than passed on, because receivers would get it
- * in the webhook body and the systems we replace never send it.
+ * The event field table of the compatibility notes: what each webhook event kind carries.
+ * A field outside its kind's row is refused rather than passed on, because receivers would
+ * get it in the webhook body and the systems we replace never send it.
  */
-const RULES: Readonly<Record<KnownEventName, Rule>> = {
-  channel_occupied: { required: ['channel'], optional: [] },
-  channel_vacated: { required: ['channel'], optional: [] },
-  cache_miss: { required: ['channel'], optional: [] },
-  member_added: { required: ['channel', 'user_id'], optional: ['socket_id', 'data'] },
-  member_removed: { required: ['channel', 'user_id'], optional: ['socket_id'] },
-  client_event: { required: ['channel', 'event'], optional: ['data', 'socket_id', 'user_id'] },
-  subscription_count: { required: ['channel', 'subscription_count'], optional: [] },
-  connection_established: { required: ['socket_id'], optional: [] },
-  connection_terminated: { required: ['socket_id'], optional: [] },
-};
-
-const ALL_OPTIONAL: readonly OptionalField[] = ['channel', 'event', 'data', 'socket_id', 'user_id', 'subscription_count'];
+const RULES: ReadonlyMap<string, Rule> = new Map<KnownEventName, Rule>([
+  ['channel_occupied', rule(['channel'], [])],
+  ['channel_vacated', rule(['channel'], [])],
+  ['cache_miss', rule(['channel'], [])],
+  ['member_added', rule(['channel', 'user_id'], ['socket_id', 'data'])],
+  ['member_removed', rule(['channel', 'user_id'], ['socket_id'])],
+  ['client_event', rule(['channel', 'event'], ['data', 'socket_id', 'user_id'])],
+  ['subscription_count', rule(['channel', 'subscription_count'], [])],
+  ['connection_established', rule(['socket_id'], [])],
+  ['connection_terminated', rule(['socket_id'], [])],
+]);
 
 /** Names that pass through untouched (another socket server's custom events). */
-const OPEN_RULE: Rule = { required: [], optional: ALL_OPTIONAL };
+const OPEN_RULE = rule([], ['channel', 'event', 'data', 'socket_id', 'user_id', 'subscription_count']);
 
-const KNOWN = new Set<string>(KNOWN_EVENT_NAMES);
-const ALLOWED_KEYS = new Set<string>(['id', 'app_id', 'name', 'time_ms', 'node_id', ...ALL_OPTIONAL]);
+const ALLOWED_KEYS = new Set<string>(['id', 'app_id', 'name', 'time_ms', 'node_id', 'channel', 'event', 'data', 'socket_id', 'user_id', 'subscription_count']);
 // Avro `int` for subscription_count.
 const MAX_INT32 = 2 ** 31 - 1;
 
@@ -80,49 +89,47 @@ export function validateEvent(input: unknown, defaults: EventDefaults): WebhookE
 
   const appId = requiredString(e, 'app_id');
   const name = requiredString(e, 'name');
-  const rule = KNOWN.has(name) ? RULES[name as KnownEventName] : OPEN_RULE;
+  const r = RULES.get(name) ?? OPEN_RULE;
+  // Missing fields first: "needs socket_id" says more than "channel is not a field of it".
+  for (const field of r.required) {
+    if (e[field] === undefined || e[field] === null) throw new EventValidationError(field, `${name} needs "${field}" (${describe(field)})`);
+  }
 
   const out: WebhookEvent = {
     id: e.id === undefined || e.id === null ? defaults.id() : requiredString(e, 'id'),
     app_id: appId,
     name,
-    channel: null,
-    event: null,
-    data: null,
-    socket_id: null,
-    user_id: null,
-    subscription_count: null,
+    channel: optionalString(e, 'channel', r, name),
+    event: optionalString(e, 'event', r, name),
+    data: optionalString(e, 'data', r, name),
+    socket_id: optionalString(e, 'socket_id', r, name),
+    user_id: optionalString(e, 'user_id', r, name),
+    subscription_count: subscriptionCount(e, r, name),
     time_ms: e.time_ms === undefined || e.time_ms === null ? defaults.timeMs() : timeMs(e.time_ms),
     node_id: e.node_id === undefined || e.node_id === null ? defaults.nodeId : requiredString(e, 'node_id'),
   };
-
-  // Missing fields first: "needs socket_id" says more than "channel is not a field of it".
-  for (const field of rule.required) {
-    if (e[field] === undefined || e[field] === null) throw new EventValidationError(field, `${name} needs "${field}" (${describe(field)})`);
-  }
-  for (const field of ALL_OPTIONAL) {
-    const value = e[field];
-    if (value === undefined || value === null) continue;
-    if (!rule.required.includes(field) && !rule.optional.includes(field)) {
-      throw new EventValidationError(field, `"${field}" is not a field of ${name} events`);
-    }
-    if (field === 'subscription_count') {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_INT32) {
-        throw new EventValidationError(field, `"subscription_count" must be ${describe(field)}`);
-      }
-      out.subscription_count = value;
-    } else if (typeof value !== 'string') {
-      throw new EventValidationError(field, `"${field}" must be a string`);
-    } else if (value.length === 0 && field !== 'data') {
-      // `data` may legitimately be empty (a client event without payload); ids and names not.
-      throw new EventValidationError(field, `"${field}" must be a non-empty string`);
-    } else {
-      out[field] = value;
-    }
-  }
-
   checkKindRules(out);
   return out;
+}
+
+function optionalString(e: Record<string, unknown>, field: StringField, r: Rule, name: string): string | null {
+  const value = e[field];
+  if (value === undefined || value === null) return null;
+  if (r[field] === 0) throw new EventValidationError(field, `"${field}" is not a field of ${name} events`);
+  if (typeof value !== 'string') throw new EventValidationError(field, `"${field}" must be a string`);
+  // `data` may legitimately be empty (a client event without payload); ids and names not.
+  if (value.length === 0 && field !== 'data') throw new EventValidationError(field, `"${field}" must be a non-empty string`);
+  return value;
+}
+
+function subscriptionCount(e: Record<string, unknown>, r: Rule, name: string): number | null {
+  const value = e.subscription_count;
+  if (value === undefined || value === null) return null;
+  if (r.subscription_count === 0) throw new EventValidationError('subscription_count', `"subscription_count" is not a field of ${name} events`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_INT32) {
+    throw new EventValidationError('subscription_count', `"subscription_count" must be ${describe('subscription_count')}`);
+  }
+  return value;
 }
 
 /** Rules that involve the channel type, per the compatibility notes. */

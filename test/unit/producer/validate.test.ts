@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { KNOWN_EVENT_NAMES } from '../../../src/contract/types.js';
 import { EventValidationError } from '../../../src/errors.js';
 import { validateEvent, type EventDefaults } from '../../../src/producer/validate.js';
 
@@ -32,6 +33,9 @@ describe('validateEvent: valid events of every kind', () => {
     connection_established: { socket_id: '123.456' },
     connection_terminated: { socket_id: '123.456' },
   };
+  it('covers every known event name', () => {
+    assert.deepEqual(Object.keys(cases).sort(), [...KNOWN_EVENT_NAMES].sort());
+  });
   for (const [name, fields] of Object.entries(cases)) {
     it(name, () => {
       const out = validateEvent({ app_id: 'app-1', name, ...fields }, defaults);
