@@ -9,7 +9,8 @@
  * Broker, first that applies: KAFKA_BROKERS; a testcontainers apache/kafka container when a
  * Docker engine answers; else a local broker from the Maven jars (src/kafka/local) on free
  * ports in a fresh temp dir. HOOKSTREAM_TEST_KAFKA=local|container skips the detection.
- * TEST_CONCURRENCY (default 2) test files run in parallel; TEST_REPORTER picks the reporter.
+ * TEST_CONCURRENCY (default 2) test files run in parallel; TEST_TIMEOUT (ms, default 600000)
+ * bounds each test and, on Node 20, each file; TEST_REPORTER picks the reporter (default spec).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SINGLE_NODE_SETTINGS, freePort, probeBroker, start, stop, warmGroupCoordinator } from '../src/kafka/local/index.js';
+import { SINGLE_NODE_SETTINGS, freePort, probeBroker, randomClusterId, start, stop, warmGroupCoordinator } from '../src/kafka/local/index.js';
 import { errorMessage } from '../src/errors.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -141,7 +142,11 @@ async function startContainer(): Promise<Broker> {
     ...SINGLE_NODE_SETTINGS,
   };
   // The image turns KAFKA_FOO_BAR into foo.bar; once any KAFKA_ variable is set it uses only these.
-  const environment = Object.fromEntries(Object.entries(settings).map(([key, value]) => [`KAFKA_${key.toUpperCase().replace(/\./g, '_')}`, value]));
+  const environment: Record<string, string> = {
+    ...Object.fromEntries(Object.entries(settings).map(([key, value]) => [`KAFKA_${key.toUpperCase().replace(/\./g, '_')}`, value])),
+    // The image's configure script refuses KRaft mode without it.
+    CLUSTER_ID: randomClusterId(),
+  };
   say(`starting ${KAFKA_IMAGE} with testcontainers...`);
   const startedAt = Date.now();
   const container = await new GenericContainer(KAFKA_IMAGE)
@@ -200,10 +205,17 @@ function runTests(files: readonly string[], brokers: string | undefined, onChild
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new Error(`TEST_CONCURRENCY must be a positive integer, got "${process.env.TEST_CONCURRENCY}"`);
   }
+  const timeoutMs = Number(process.env.TEST_TIMEOUT ?? 600_000);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
+    throw new Error(`TEST_TIMEOUT must be a positive number of milliseconds, got "${process.env.TEST_TIMEOUT}"`);
+  }
   const args = [
     '--enable-source-maps',
     '--test',
     `--test-concurrency=${concurrency}`,
+    // Node 20 applies this to each test file as a whole too: a file that never exits (a
+    // hook waiting forever, a leaked socket) fails after it instead of hanging the run.
+    `--test-timeout=${timeoutMs}`,
     // Node 20 defaults to TAP when not on a terminal; spec reads better in CI logs too.
     `--test-reporter=${process.env.TEST_REPORTER ?? 'spec'}`,
     ...files,

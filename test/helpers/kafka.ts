@@ -2,6 +2,7 @@
  * Integration-test helpers: every test makes its own topics and groups (uniqueName) and
  * registers its cleanup on the test context, so tests can share one broker and run in parallel.
  */
+import { waitForTopicLeaders } from '../../src/kafka/topics.js';
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type ConsumerConfig, type Producer, type ProducerConfig } from 'kafkajs';
@@ -82,9 +83,12 @@ export async function createTopics(t: TestContext, names: readonly string[], par
   await withAdmin(async (admin) => {
     const created = await admin.createTopics({
       topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
-      waitForLeaders: true,
+      // kafkajs' own wait fails on UNKNOWN_TOPIC_OR_PARTITION from a broker that has not
+      // spread the new topic's metadata yet; ours waits that out.
+      waitForLeaders: false,
     });
     if (!created) throw new Error(`topics already exist: ${names.join(', ')}; use uniqueName() for test topics`);
+    await waitForTopicLeaders(admin, [...names]);
   });
   // Best effort: a leftover topic costs little, a failing cleanup would hide the real result.
   defer(t, () => withAdmin((admin) => admin.deleteTopics({ topics: [...names] })).catch(() => undefined));
