@@ -286,9 +286,12 @@ export class HookstreamService {
     const breakerKey = `${app.id}\u0000${webhook.id}`;
     const breaker = this.#breaker(breakerKey);
     const circuit = () => this.metrics.circuitState.set({ webhook_id: `${app.id}/${webhook.id}` }, CIRCUIT_VALUE[breaker.state]);
-    if (!breaker.allow()) {
-      // Open circuit: straight to a retry tier, no attempt spent.
-      const tier = Math.max(batch.tier, 0);
+    const lastTier = this.#topics.retries.length - 1;
+    // With no retry tier there is nowhere to defer to: the breaker only reports its state.
+    if (lastTier >= 0 && !breaker.allow()) {
+      // Open circuit: straight to a retry tier, no attempt spent. A record from a tier that
+      // the current config no longer has waits on the last one.
+      const tier = Math.min(Math.max(batch.tier, 0), lastTier);
       circuit();
       await this.#handOff(batch.items, () => this.#publishRetry(batch, tier, this.#config.retry.delays_ms[tier]!, batch.lastError ?? 'circuit open'));
       return;
@@ -449,7 +452,13 @@ export class HookstreamService {
       }),
     ]);
     clearTimeout(timer);
-    if (!finished) this.#log.warn({ in_flight_events: this.#inFlight, grace_ms: grace }, 'grace period over; unfinished events stay uncommitted and will be delivered again');
+    if (!finished) {
+      this.#log.warn({ in_flight_events: this.#inFlight, grace_ms: grace }, 'grace period over; unfinished events stay uncommitted and will be delivered again');
+      // Queued batches are abandoned (left uncommitted), and requests still running would
+      // hold close() for up to request_timeout_ms: abort them.
+      for (const queue of this.#queues.values()) queue.drain();
+      await this.#deliverer.destroy?.();
+    }
     for (const queue of this.#queues.values()) queue.dispose();
     await Promise.allSettled([this.#events.stop(), this.#tiers?.stop()]);
     await Promise.allSettled([this.#sender.close(), this.#deliverer.close(), this.#health?.close()]);

@@ -36,5 +36,9 @@ export function createDeliverer(options: DelivererOptions = {}): Deliverer {
       closing ??= Promise.allSettled([http.close(), lambda.close()]).then(() => undefined);
       return closing;
     },
+    destroy(): Promise<void> {
+      // Lambda clients hold no long-running work worth aborting beyond what close() ends.
+      return Promise.allSettled([http.destroy(), lambda.close()]).then(() => undefined);
+    },
   };
 }

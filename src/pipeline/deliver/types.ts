@@ -41,4 +41,6 @@ export interface Deliverer {
   deliver(request: DeliveryRequest): Promise<DeliveryOutcome>;
   /** Lets running requests finish, then releases connections. Idempotent. */
   close(): Promise<void>;
+  /** Aborts running requests (they fail and their events stay uncommitted). Idempotent. */
+  destroy?(): Promise<void>;
 }
