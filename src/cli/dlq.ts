@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { HookstreamError, errorMessage } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import { createKafka } from '../kafka/client.js';
 import { topicNames } from '../kafka/topics.js';
 import { createLogger } from '../observability/logger.js';
@@ -35,7 +35,8 @@ Options:
       --reason R      only entries with this reason (retries_exhausted, http_410, undecodable, ...)
       --since ISO     only entries that failed at or after this time (e.g. 2026-11-28T10:00:00Z)
       --limit N       list: show at most N entries (default 100; 0 for all)
-      --all           list: read from the earliest offset, requeued entries included
+      --all           list: every record still in the topic, requeued ones and the
+                      copies that requeue kept included
       --json          list: one JSON document instead of the table
       --execute       requeue: do it (default: a dry run)
   -h, --help
@@ -134,9 +135,6 @@ export async function run(args: string[], io: DlqIo = { stdout: process.stdout, 
     progress?.end();
     io.stdout.write(requeueText(summary, execute, topicNames(config), requeueGroupId(config)));
     return summary.interrupted ? 1 : 0;
-  } catch (err) {
-    if (err instanceof HookstreamError) throw err;
-    throw new HookstreamError('HS_USAGE', `dlq ${sub} failed: ${errorMessage(err)}`, { cause: err });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

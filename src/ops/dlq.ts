@@ -376,7 +376,7 @@ async function consumeRanges(
   topic: string,
   ranges: readonly PartitionRange[],
   options: ReadOptions & { onJoin?: (assigned: readonly number[]) => void; autoSeek?: boolean },
-  handle: (partition: number, messages: KafkaMessage[], resolve: (offset: string) => void) => Promise<void>,
+  handle: (partition: number, messages: KafkaMessage[]) => Promise<void>,
 ): Promise<void> {
   const pending = new Map(ranges.filter((r) => r.end > r.start).map((r) => [r.partition, r]));
   if (pending.size === 0 || options.signal?.aborted) return;
@@ -389,9 +389,14 @@ async function consumeRanges(
   let lastProgress = Date.now();
   const idleTimeout = options.idleTimeoutMs ?? 30_000;
   const watchdog = setInterval(() => {
-    if (Date.now() - lastProgress > idleTimeout) fail(new HookstreamError('HS_USAGE', `reading ${topic} made no progress for ${idleTimeout} ms`));
+    if (Date.now() - lastProgress > idleTimeout) fail(new Error(`reading ${topic} made no progress for ${idleTimeout} ms`));
   }, 500);
-  const onAbort = (): void => finish();
+  // An abort ends the read only between batches: kafkajs ignores commits once the consumer
+  // is stopping, so a batch in progress must finish (and commit) before the disconnect.
+  let inBatch = false;
+  const onAbort = (): void => {
+    if (!inBatch) finish();
+  };
   options.signal?.addEventListener('abort', onAbort, { once: true });
   consumer.on(consumer.events.CRASH, (e) => fail(e.payload.error));
   if (options.onJoin) {
@@ -412,16 +417,21 @@ async function consumeRanges(
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const range = pending.get(batch.partition);
-        if (!range || options.signal?.aborted) return;
+        if (options.signal?.aborted) return finish();
+        if (!range) return;
         lastProgress = Date.now();
         const inRange = batch.messages.filter((m) => Number(m.offset) >= range.start && Number(m.offset) < range.end);
         if (!isRunning() || isStale()) return;
+        inBatch = true;
         try {
-          await handle(batch.partition, inRange, resolveOffset);
+          await handle(batch.partition, inRange);
         } catch (err) {
           fail(err instanceof Error ? err : new Error(String(err)));
           return;
+        } finally {
+          inBatch = false;
         }
+        if (options.signal?.aborted) return finish();
         const last = batch.messages.at(-1);
         if (last) resolveOffset(last.offset);
         await heartbeat();
@@ -587,7 +597,10 @@ export async function requeueDlq(kafka: Kafka, admin: Admin, config: HookstreamC
   // Two runs at once would split the partitions between them and each wait for the other's.
   const [described] = (await admin.describeGroups([groupId])).groups;
   if (described && described.members.length > 0) {
-    throw new HookstreamError('HS_USAGE', `another "dlq requeue --execute" is running (consumer group ${groupId} has ${described.members.length} member(s)); run one at a time`);
+    throw new HookstreamError(
+      'HS_USAGE',
+      `another "dlq requeue --execute" is running (consumer group ${groupId} has ${described.members.length} member(s); a run that was killed stays a member until its session times out, 30 s); run one at a time`,
+    );
   }
   const ranges = await dlqRanges(admin, config, 'cursor');
   const total = rangeTotal(ranges);
@@ -719,7 +732,7 @@ export async function requeueDlq(kafka: Kafka, admin: Admin, config: HookstreamC
     );
     // Each batch settled its commits before the consumer left the group (kafkajs waits for a
     // running batch on disconnect), so the cursor is at the end, or where an abort stopped it.
-    if (commitError !== undefined) throw new HookstreamError('HS_USAGE', `could not commit the requeue cursor: ${errorMessage(commitError)}`, { cause: commitError });
+    if (commitError !== undefined) throw new Error(`could not commit the requeue cursor: ${errorMessage(commitError)}`, { cause: commitError });
   } finally {
     await consumer.disconnect().catch(() => undefined);
     await sender.close();

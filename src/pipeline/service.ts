@@ -205,7 +205,8 @@ export class HookstreamService {
     const origin = { topic: tracker.topic, partition: tracker.partition, offset: message.offset };
     if (!app || !webhook) {
       const reason = app ? 'webhook_removed' : 'unknown_app';
-      this.#handOff(items, () =>
+      // #handOff never rejects: it retries until acknowledged or shutdown, then releases.
+      void this.#handOff(items, () =>
         this.#publishDeadLetter(record, reason, `${reason}: ${record.app_id}/${record.webhook_id} is not in the config`, origin),
       );
       return;
@@ -368,7 +369,7 @@ export class HookstreamService {
     const item: Held = { source: { tracker, entry } };
     const origin = { topic: tracker.topic, partition: tracker.partition, offset: message.offset };
     if (reason === 'undecodable') this.#log.warn({ ...origin, error }, 'undecodable record dead-lettered');
-    this.#handOff([item], async () => {
+    void this.#handOff([item], async () => {
       await this.#sender.send({
         topic: this.#topics.dlq,
         key: message.key ?? Buffer.alloc(0),
