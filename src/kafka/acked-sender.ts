@@ -1,4 +1,4 @@
-import type { IHeaders, Kafka, Producer } from 'kafkajs';
+import { Partitioners, type IHeaders, type Kafka, type Producer } from 'kafkajs';
 import { HookstreamError } from '../errors.js';
 
 export interface OutgoingRecord {
@@ -23,7 +23,8 @@ export class AckedSender {
   readonly #maxBatch: number;
 
   constructor(kafka: Kafka, options: { maxBatch?: number; transactionalId?: string } = {}) {
-    this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    // Keyed by app id with Java's murmur2, like the socket servers' producers.
+    this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     this.#maxBatch = options.maxBatch ?? 500;
   }
 
