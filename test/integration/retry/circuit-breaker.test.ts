@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { topicNames } from '../../../src/kafka/topics.js';
+import { deliveryCodec } from '../../../src/pipeline/retry/delivery-record.js';
+import { createProducer } from '../../../src/producer/index.js';
+import { brokers } from '../../helpers/kafka.js';
+import { startReceiver } from '../../helpers/receiver.js';
+import { createServiceTopics, metricValue, startService, testConfig, waitUntilAsync } from '../../helpers/service.js';
+import { readTopic, sleep } from './support.js';
+
+test('an open circuit isolates a dead endpoint: its batches go to a tier without a request, the other webhook is unaffected', async (t) => {
+  const bad = await startReceiver({ apps: { key: 'k1', secret: 's1' }, status: 503 });
+  const good = await startReceiver({ apps: { key: 'k1', secret: 's1' } });
+  t.after(() => bad.close());
+  t.after(() => good.close());
+  const raw = testConfig({
+    apps: [
+      {
+        id: 'app1',
+        key: 'k1',
+        secret: 's1',
+        webhooks: [
+          { id: 'bad', url: bad.url('/'), event_types: ['channel_occupied'] },
+          { id: 'good', url: good.url('/'), event_types: ['channel_occupied'] },
+        ],
+      },
+    ],
+    retry: { delays_ms: [500, 1000, 2000, 4000, 8000] },
+    delivery: { circuit_breaker: { failures: 2, cooldown_ms: 3000 } },
+  });
+  const config = await createServiceTopics(t, raw);
+  const service = await startService(t, raw);
+  const producer = createProducer({ brokers: brokers(), topic: config.kafka.topic, nodeId: 'node-1' });
+  t.after(() => producer.close());
+  const circuit = async (): Promise<number> => metricValue(await service.registry.metrics(), 'hookstream_webhook_circuit_state', { webhook_id: 'app1/bad' });
+
+  await producer.publishMany([{ id: 'ev-1', time_ms: Date.now(), app_id: 'app1', name: 'channel_occupied', channel: 'room' }]);
+  // Two failed attempts (the first, then from the 500 ms tier) open the circuit.
+  await bad.waitFor((r) => r.requests.length >= 2, 10_000);
+  await waitUntilAsync(async () => (await circuit()) === 2, 5000, 'circuit open');
+  const requestsWhenOpened = bad.requests.length;
+
+  // While open: new batches for the dead endpoint are deferred without a request; the
+  // healthy webhook of the same app gets them at once.
+  const sentAt = Date.now();
+  await producer.publishMany([{ id: 'ev-2', time_ms: Date.now(), app_id: 'app1', name: 'channel_occupied', channel: 'room' }]);
+  await good.waitFor((r) => r.acceptedEvents().some((e) => e.id === 'ev-2'), 5000);
+  const goodLatency = good.requests.at(-1)!.receivedAt - sentAt;
+  await waitUntilAsync(async () => metricValue(await service.registry.metrics(), 'hookstream_webhook_retries_total', { tier: '500ms' }) >= 2, 5000, 'ev-2 deferred to the first tier');
+  assert.equal(bad.requests.length, requestsWhenOpened, 'no request to the open endpoint');
+  assert.ok(goodLatency < 1500, `the healthy webhook got ev-2 after ${goodLatency} ms`);
+
+  // After the cooldown a probe goes through; the endpoint is back, the circuit closes and
+  // everything deferred is delivered.
+  bad.setStatus(200);
+  await bad.waitFor((r) => ['ev-1', 'ev-2'].every((id) => r.acceptedEvents().some((e) => e.id === id)), 20_000);
+  assert.equal(await circuit(), 0);
+  assert.deepEqual(good.acceptedEvents().map((e) => e.id), ['ev-1', 'ev-2']);
+});
+
+test('with no retry tiers an open circuit cannot defer: batches are still tried, then dead-lettered', async (t) => {
+  const bad = await startReceiver({ apps: { key: 'k1', secret: 's1' }, status: 503 });
+  t.after(() => bad.close());
+  const raw = testConfig({
+    apps: [{ id: 'app1', key: 'k1', secret: 's1', webhooks: [{ id: 'bad', url: bad.url('/'), event_types: ['channel_occupied'] }] }],
+    retry: { delays_ms: [] },
+    delivery: { circuit_breaker: { failures: 1, cooldown_ms: 60_000 } },
+  });
+  const config = await createServiceTopics(t, raw);
+  const names = topicNames(config);
+  assert.deepEqual(names.retries, []);
+  await startService(t, raw);
+  const dlqReader = await readTopic(t, names.dlq);
+  const producer = createProducer({ brokers: brokers(), topic: config.kafka.topic, nodeId: 'node-1' });
+  t.after(() => producer.close());
+  const ids = (): string[] => dlqReader.records.flatMap((r) => deliveryCodec().decode(r.message.value!).events.map((e) => e.id));
+
+  await producer.publishMany([{ id: 'ev-1', time_ms: Date.now(), app_id: 'app1', name: 'channel_occupied', channel: 'room' }]);
+  await dlqReader.waitFor(() => ids().includes('ev-1'), 10_000, 'ev-1 dead-lettered');
+  await sleep(100);
+  // The circuit is open now; the next batch must not get stuck looking for a tier.
+  await producer.publishMany([{ id: 'ev-2', time_ms: Date.now(), app_id: 'app1', name: 'channel_occupied', channel: 'room' }]);
+  await dlqReader.waitFor(() => ids().includes('ev-2'), 10_000, 'ev-2 dead-lettered');
+  assert.deepEqual(dlqReader.records.map((r) => r.headers['hookstream-reason']), ['retries_exhausted', 'retries_exhausted']);
+});

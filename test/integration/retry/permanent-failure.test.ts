@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { topicNames } from '../../../src/kafka/topics.js';
+import { deliveryCodec } from '../../../src/pipeline/retry/delivery-record.js';
+import { createProducer } from '../../../src/producer/index.js';
+import { brokers } from '../../helpers/kafka.js';
+import { startReceiver } from '../../helpers/receiver.js';
+import { createServiceTopics, metricValue, startService, testConfig, waitUntil } from '../../helpers/service.js';
+import { readTopic, sleep } from './support.js';
+
+test('410 Gone is dead-lettered at once, with a reason that names the status', async (t) => {
+  const receiver = await startReceiver({ apps: { key: 'k1', secret: 's1' }, status: 410 });
+  t.after(() => receiver.close());
+  const raw = testConfig({
+    apps: [{ id: 'app1', key: 'k1', secret: 's1', webhooks: [{ id: 'gone', url: receiver.url('/hook'), event_types: ['channel_occupied'] }] }],
+    retry: { delays_ms: [200, 400, 800, 1600, 3200] },
+  });
+  const config = await createServiceTopics(t, raw);
+  const names = topicNames(config);
+  const service = await startService(t, raw);
+  const dlqReader = await readTopic(t, names.dlq);
+  const producer = createProducer({ brokers: brokers(), topic: config.kafka.topic, nodeId: 'node-1' });
+  t.after(() => producer.close());
+  await producer.publishMany([{ id: 'ev-1', time_ms: Date.now(), app_id: 'app1', name: 'channel_occupied', channel: 'room-1' }]);
+
+  await dlqReader.waitFor((r) => r.length >= 1, 15_000, 'the dead letter');
+  const record = dlqReader.records[0]!;
+  assert.equal(receiver.requests.length, 1, 'one attempt, no retry');
+  const lagMs = Date.parse(record.headers['hookstream-failed-at']!) - receiver.requests[0]!.receivedAt;
+  t.diagnostic(`dead-lettered ${lagMs} ms after the attempt`);
+  // "At once": no retry tier was involved (the shortest tier alone is 200 ms).
+  assert.ok(lagMs >= 0 && lagMs < 200, `dead-lettered ${lagMs} ms after the attempt`);
+  assert.equal(record.headers['hookstream-reason'], 'http_410');
+  assert.equal(record.headers['hookstream-attempts'], '1');
+  assert.equal(record.headers['hookstream-kind'], 'delivery');
+  assert.equal(record.headers['hookstream-original-topic'], names.events);
+  assert.match(record.headers['hookstream-error']!, /410/);
+  assert.deepEqual(deliveryCodec().decode(record.message.value!).events.map((e) => e.id), ['ev-1']);
+
+  await waitUntil(() => service.inFlightEvents === 0, 5000, 'nothing in flight');
+  await sleep(500);
+  assert.equal(receiver.requests.length, 1, 'still one attempt');
+  const text = await service.registry.metrics();
+  assert.equal(metricValue(text, 'hookstream_webhook_dead_lettered_total', { reason: 'http_410' }), 1);
+  assert.equal(metricValue(text, 'hookstream_webhook_retries_total'), 0);
+});

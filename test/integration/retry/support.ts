@@ -1,0 +1,101 @@
+/**
+ * Shared pieces of the retry and dead-letter acceptance tests: reading a topic with a
+ * plain kafkajs consumer (independent of src/ops/dlq.ts, which is under test), decoding
+ * dead-letter headers, a config file on disk for the CLI, and captured CLI output.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { TestContext } from 'node:test';
+import type { IHeaders, KafkaMessage } from 'kafkajs';
+import { run as runDlq } from '../../../src/cli/dlq.js';
+import { createConsumer, defer, uniqueName } from '../../helpers/kafka.js';
+
+export interface ReadRecord {
+  partition: number;
+  message: KafkaMessage;
+  /** Header values as UTF-8 text. */
+  headers: Record<string, string>;
+}
+
+export interface TopicReader {
+  /** Everything read so far, in arrival order. */
+  readonly records: ReadRecord[];
+  /** Resolves when `predicate(records)` holds; rejects after `timeoutMs`. */
+  waitFor(predicate: (records: readonly ReadRecord[]) => boolean, timeoutMs: number, what: string): Promise<void>;
+}
+
+export function headerMap(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) out[name] = first.toString();
+  }
+  return out;
+}
+
+/** Follows a topic from its beginning in a group of its own (stopped after the test). */
+export async function readTopic(t: TestContext, topic: string): Promise<TopicReader> {
+  const consumer = await createConsumer(t, { groupId: uniqueName('retry-test-reader'), maxWaitTimeInMs: 100 });
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  const records: ReadRecord[] = [];
+  const wakers = new Set<() => void>();
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      records.push({ partition, message, headers: headerMap(message.headers) });
+      for (const wake of [...wakers]) wake();
+    },
+  });
+  return {
+    records,
+    waitFor(predicate, timeoutMs, what) {
+      return new Promise<void>((resolve, reject) => {
+        if (predicate(records)) return resolve();
+        const check = (): void => {
+          if (!predicate(records)) return;
+          clearTimeout(timer);
+          wakers.delete(check);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          wakers.delete(check);
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} on ${topic} (${records.length} records read)`));
+        }, timeoutMs);
+        wakers.add(check);
+      });
+    },
+  };
+}
+
+/** Writes the raw config as a JSON file (for the CLI); removed after the test. */
+export async function writeConfigFile(t: TestContext, raw: Record<string, unknown>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'hs-retry-test-'));
+  defer(t, () => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'config.json');
+  await writeFile(file, JSON.stringify(raw));
+  return file;
+}
+
+function capture(): { stream: Writable; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      chunks.push(chunk.toString());
+      callback();
+    },
+  });
+  return { stream, text: () => chunks.join('') };
+}
+
+/** Runs `hookstream dlq ...` in this process with captured output. */
+export async function dlq(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = capture();
+  const err = capture();
+  const code = await runDlq(args, { stdout: out.stream, stderr: err.stream });
+  return { code, stdout: out.text(), stderr: err.text() };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
