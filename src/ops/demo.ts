@@ -25,6 +25,7 @@ import { pino } from 'pino';
 import type { Counter } from 'prom-client';
 import { parseConfig } from '../config/index.js';
 import type { HookstreamConfig } from '../config/types.js';
+import { KNOWN_EVENT_NAMES } from '../contract/types.js';
 import { HookstreamError, errorMessage } from '../errors.js';
 import { createKafka } from '../kafka/client.js';
 import { ensureTopics, topicNames } from '../kafka/topics.js';
@@ -113,17 +114,6 @@ const APPS = [
   { id: 'game', key: 'game-key' },
   { id: 'dashboard', key: 'dashboard-key' },
 ] as const;
-const ALL_EVENTS = [
-  'channel_occupied',
-  'channel_vacated',
-  'member_added',
-  'member_removed',
-  'client_event',
-  'subscription_count',
-  'cache_miss',
-  'connection_established',
-  'connection_terminated',
-];
 
 // ---- latency -------------------------------------------------------------------------
 
@@ -359,7 +349,8 @@ export class ClusterSimulator {
   #subscribe(socket: SimSocket): void {
     const kind = randomInt(3);
     const channel =
-      kind === 0 ? `room-${randomInt(1, 5)}` : kind === 1 ? `private-${socket.app}-${randomInt(1, 5)}` : `presence-lobby-${randomInt(1, 4)}`;
+      // Many small public rooms besides a few busy ones, so channels also empty (channel_vacated).
+      kind === 0 ? `room-${randomInt(1, 40)}` : kind === 1 ? `private-${socket.app}-${randomInt(1, 5)}` : `presence-lobby-${randomInt(1, 4)}`;
     if (socket.channels.has(channel)) return;
     socket.channels.add(channel);
     const key = `${socket.app}\u0000${channel}`;
@@ -748,7 +739,7 @@ function demoConfig(o: { brokers: string[]; topic: string; groupId: string; main
           key: app.key,
           secret: secretOf(app.id),
           webhooks: [
-            { id: 'all-events', url: `${o.mainUrl}/webhooks/${app.id}`, event_types: ALL_EVENTS },
+            { id: 'all-events', url: `${o.mainUrl}/webhooks/${app.id}`, event_types: [...KNOWN_EVENT_NAMES] },
             {
               id: 'presence',
               url: `${o.flakyUrl}/webhooks/${app.id}/presence`,

@@ -24,9 +24,9 @@
  * The parts that decide (entry parsing, selection, the action per entry, formatting) are
  * pure functions; `listDlq` and `requeueDlq` do the Kafka I/O.
  */
-import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { HookstreamConfig } from '../config/types.js';
+import { consumeRanges, readRange, type PartitionRange, type ReadOptions } from './read-range.js';
 import { decodeEvent } from '../contract/index.js';
 import type { WebhookEvent } from '../contract/types.js';
 import { HookstreamError, errorMessage } from '../errors.js';
@@ -300,13 +300,6 @@ export function formatCounts(counts: ReadonlyMap<string, number>): string {
 
 // ---- Kafka: where to read ----------------------------------------------------------------
 
-export interface PartitionRange {
-  partition: number;
-  /** First offset to read: the requeue cursor, or the partition's earliest offset. */
-  start: number;
-  /** First offset not to read: the end of the partition when the command started. */
-  end: number;
-}
 
 /**
  * Per partition of the dead-letter topic, from the requeue cursor (or the earliest offset,
@@ -334,12 +327,6 @@ export function rangeTotal(ranges: readonly PartitionRange[]): number {
   return ranges.reduce((n, r) => n + Math.max(0, r.end - r.start), 0);
 }
 
-export interface ReadOptions {
-  /** Fail when no record arrives for this long while some are still expected. @defaultValue 30000 */
-  idleTimeoutMs?: number;
-  /** Stop early (SIGINT): the read ends after the current batch. */
-  signal?: AbortSignal;
-}
 
 /**
  * Reads the ranges in a throwaway consumer group that never commits (and is deleted after),
@@ -353,103 +340,10 @@ export async function readDlq(
   onEntry: (entry: DlqEntry) => void,
   options: ReadOptions = {},
 ): Promise<void> {
-  const groupId = `${config.kafka.group_id}.dlq-read-${randomUUID()}`;
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 250, allowAutoTopicCreation: false });
-  try {
-    await consumeRanges(consumer, topicNames(config).dlq, ranges, options, async (partition, messages) => {
-      for (const m of messages) onEntry(parseDlqEntry(partition, m));
-    });
-  } finally {
-    await admin.deleteGroups([groupId]).catch(() => undefined);
-  }
-}
-
-/**
- * Runs `consumer` over the ranges (one subscription to the whole topic; records outside a
- * range are ignored) until every range is read, then disconnects it. `handle` gets each
- * batch's records in the range, in offset order, and may take its time (kafkajs waits for
- * it before fetching that partition again). Rejects if `handle` throws, if the consumer
- * crashes, or if nothing arrives for `idleTimeoutMs`.
- */
-async function consumeRanges(
-  consumer: Consumer,
-  topic: string,
-  ranges: readonly PartitionRange[],
-  options: ReadOptions & { onJoin?: (assigned: readonly number[]) => void; autoSeek?: boolean },
-  handle: (partition: number, messages: KafkaMessage[]) => Promise<void>,
-): Promise<void> {
-  const pending = new Map(ranges.filter((r) => r.end > r.start).map((r) => [r.partition, r]));
-  if (pending.size === 0 || options.signal?.aborted) return;
-  let finish!: () => void;
-  let fail!: (err: Error) => void;
-  const done = new Promise<void>((resolve, reject) => {
-    finish = resolve;
-    fail = reject;
+  await readRange(kafka, admin, topicNames(config).dlq, ranges, (partition, message) => onEntry(parseDlqEntry(partition, message)), {
+    ...options,
+    groupPrefix: `${config.kafka.group_id}.dlq`,
   });
-  let lastProgress = Date.now();
-  const idleTimeout = options.idleTimeoutMs ?? 30_000;
-  const watchdog = setInterval(() => {
-    if (Date.now() - lastProgress > idleTimeout) fail(new Error(`reading ${topic} made no progress for ${idleTimeout} ms`));
-  }, 500);
-  // An abort ends the read only between batches: kafkajs ignores commits once the consumer
-  // is stopping, so a batch in progress must finish (and commit) before the disconnect.
-  let inBatch = false;
-  const onAbort = (): void => {
-    if (!inBatch) finish();
-  };
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  consumer.on(consumer.events.CRASH, (e) => fail(e.payload.error));
-  if (options.onJoin) {
-    const onJoin = options.onJoin;
-    consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      try {
-        onJoin(e.payload.memberAssignment[topic] ?? []);
-      } catch (err) {
-        fail(err instanceof Error ? err : new Error(String(err)));
-      }
-    });
-  }
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const range = pending.get(batch.partition);
-        if (options.signal?.aborted) return finish();
-        if (!range) return;
-        lastProgress = Date.now();
-        const inRange = batch.messages.filter((m) => Number(m.offset) >= range.start && Number(m.offset) < range.end);
-        if (!isRunning() || isStale()) return;
-        inBatch = true;
-        try {
-          await handle(batch.partition, inRange);
-        } catch (err) {
-          fail(err instanceof Error ? err : new Error(String(err)));
-          return;
-        } finally {
-          inBatch = false;
-        }
-        if (options.signal?.aborted) return finish();
-        const last = batch.messages.at(-1);
-        if (last) resolveOffset(last.offset);
-        await heartbeat();
-        if (Number(batch.lastOffset()) >= range.end - 1) {
-          pending.delete(batch.partition);
-          if (pending.size === 0) finish();
-        }
-      },
-    });
-    // A throwaway group would start at the earliest offset: jump to each range's start.
-    // (A batch fetched before the seek lands is filtered by the range above.)
-    if (options.autoSeek !== false) for (const r of pending.values()) consumer.seek({ topic, partition: r.partition, offset: String(r.start) });
-    await done;
-  } finally {
-    clearInterval(watchdog);
-    options.signal?.removeEventListener('abort', onAbort);
-    await consumer.disconnect().catch(() => undefined);
-  }
 }
 
 // ---- list ------------------------------------------------------------------------------

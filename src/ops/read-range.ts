@@ -1,12 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 
-export interface RangeBounds {
+export interface PartitionRange {
   partition: number;
   /** First offset to read. */
   start: number;
-  /** First offset not to read. */
+  /** First offset not to read (the end of the partition when the read started, at most). */
   end: number;
+}
+
+export interface ReadOptions {
+  /** Fail when no record arrives for this long while some are still expected. @defaultValue 30000 */
+  idleTimeoutMs?: number;
+  /** Stop early (SIGINT): the read ends after the current batch. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -14,7 +21,7 @@ export interface RangeBounds {
  * time index finds them, capped at the end of the partition when the read starts (so the
  * read ends even while producers keep writing).
  */
-export async function boundsByTime(admin: Admin, topic: string, fromMs: number, toMs: number): Promise<RangeBounds[]> {
+export async function boundsByTime(admin: Admin, topic: string, fromMs: number, toMs: number): Promise<PartitionRange[]> {
   const [starts, ends, highs] = await Promise.all([
     admin.fetchTopicOffsetsByTimestamp(topic, fromMs),
     admin.fetchTopicOffsetsByTimestamp(topic, toMs),
@@ -28,21 +35,44 @@ export async function boundsByTime(admin: Admin, topic: string, fromMs: number, 
 }
 
 /**
- * Reads the given offset ranges of a topic outside any live consumer group: a throwaway
- * group that never commits and is deleted afterwards, so the service's offsets are untouched.
+ * Reads the ranges of a topic outside any live consumer group: a throwaway group that never
+ * commits and is deleted afterwards, so the service's offsets (and any cursor) stay put.
  */
 export async function readRange(
   kafka: Kafka,
   admin: Admin,
   topic: string,
-  bounds: readonly RangeBounds[],
+  ranges: readonly PartitionRange[],
   onRecord: (partition: number, message: KafkaMessage) => void,
-  options: { groupPrefix?: string; idleTimeoutMs?: number } = {},
+  options: ReadOptions & { groupPrefix?: string } = {},
 ): Promise<void> {
-  const pending = new Map(bounds.filter((b) => b.end > b.start).map((b) => [b.partition, b]));
-  if (pending.size === 0) return;
   const groupId = `${options.groupPrefix ?? 'hookstream'}.read-${randomUUID()}`;
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 250, allowAutoTopicCreation: false });
+  try {
+    await consumeRanges(consumer, topic, ranges, options, async (partition, messages) => {
+      for (const message of messages) onRecord(partition, message);
+    });
+  } finally {
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+  }
+}
+
+/**
+ * Runs `consumer` over the ranges (one subscription to the whole topic; records outside a
+ * range are ignored) until every range is read, then disconnects it. `handle` gets each
+ * batch's records in the range, in offset order, and may take its time (kafkajs waits for
+ * it before fetching that partition again). Rejects if `handle` throws, if the consumer
+ * crashes, or if nothing arrives for `idleTimeoutMs`.
+ */
+export async function consumeRanges(
+  consumer: Consumer,
+  topic: string,
+  ranges: readonly PartitionRange[],
+  options: ReadOptions & { onJoin?: (assigned: readonly number[]) => void; autoSeek?: boolean },
+  handle: (partition: number, messages: KafkaMessage[]) => Promise<void>,
+): Promise<void> {
+  const pending = new Map(ranges.filter((r) => r.end > r.start).map((r) => [r.partition, r]));
+  if (pending.size === 0 || options.signal?.aborted) return;
   let finish!: () => void;
   let fail!: (err: Error) => void;
   const done = new Promise<void>((resolve, reject) => {
@@ -53,36 +83,65 @@ export async function readRange(
   const idleTimeout = options.idleTimeoutMs ?? 30_000;
   const watchdog = setInterval(() => {
     if (Date.now() - lastProgress > idleTimeout) fail(new Error(`reading ${topic} made no progress for ${idleTimeout} ms`));
-  }, 1000);
-  try {
-    // Seeking needs an initialized group, which exists once the join completes.
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      for (const range of pending.values()) consumer.seek({ topic, partition: range.partition, offset: String(range.start) });
+  }, 500);
+  // An abort ends the read only between batches: kafkajs ignores commits once the consumer
+  // is stopping, so a batch in progress must finish (and commit) before the disconnect.
+  let inBatch = false;
+  const onAbort = (): void => {
+    if (!inBatch) finish();
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  consumer.on(consumer.events.CRASH, (e) => fail(e.payload.error));
+  if (options.onJoin) {
+    const onJoin = options.onJoin;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      try {
+        onJoin(e.payload.memberAssignment[topic] ?? []);
+      } catch (err) {
+        fail(err instanceof Error ? err : new Error(String(err)));
+      }
     });
+  }
+  try {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
-      eachBatch: async ({ batch }) => {
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const range = pending.get(batch.partition);
+        if (options.signal?.aborted) return finish();
         if (!range) return;
         lastProgress = Date.now();
-        for (const message of batch.messages) {
-          const offset = Number(message.offset);
-          if (offset < range.start) continue;
-          if (offset >= range.end) break;
-          onRecord(batch.partition, message);
+        const inRange = batch.messages.filter((m) => Number(m.offset) >= range.start && Number(m.offset) < range.end);
+        if (!isRunning() || isStale()) return;
+        inBatch = true;
+        try {
+          await handle(batch.partition, inRange);
+        } catch (err) {
+          fail(err instanceof Error ? err : new Error(String(err)));
+          return;
+        } finally {
+          inBatch = false;
         }
+        if (options.signal?.aborted) return finish();
+        const last = batch.messages.at(-1);
+        if (last) resolveOffset(last.offset);
+        await heartbeat();
         if (Number(batch.lastOffset()) >= range.end - 1) {
           pending.delete(batch.partition);
           if (pending.size === 0) finish();
         }
       },
     });
+    // A throwaway group would start at the earliest offset: jump to each range's start.
+    // (A batch fetched before the seek lands is filtered by the range above.)
+    if (options.autoSeek !== false) for (const r of pending.values()) consumer.seek({ topic, partition: r.partition, offset: String(r.start) });
     await done;
   } finally {
     clearInterval(watchdog);
-    await consumer.disconnect();
-    await admin.deleteGroups([groupId]).catch(() => undefined);
+    options.signal?.removeEventListener('abort', onAbort);
+    await consumer.disconnect().catch(() => undefined);
   }
 }
+

@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { Partitioners, type KafkaMessage } from 'kafkajs';
 import { run } from '../../src/cli/produce.js';
 import { KNOWN_EVENT_NAMES, decodeEvent, type WebhookEvent } from '../../src/contract/index.js';
 import { waitForTopicLeaders } from '../../src/kafka/topics.js';
 import { brokers, createAdmin, createConsumer, defer, uniqueName, withAdmin } from '../helpers/kafka.js';
+import { capture } from '../helpers/io.js';
 
 /**
  * Like the helper's createTopics, but waits for leaders itself: kafkajs' `waitForLeaders`
@@ -22,16 +23,6 @@ async function createTopic(t: TestContext, topic: string, partitions: number): P
   defer(t, () => withAdmin((admin) => admin.deleteTopics({ topics: [topic] })).catch(() => undefined));
 }
 
-function capture(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _encoding, callback) {
-      chunks.push(chunk.toString());
-      callback();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
 
 async function tempDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'hs-it-produce-'));

@@ -2,22 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { run } from '../../src/cli/topics.js';
 import { waitForTopicLeaders } from '../../src/kafka/topics.js';
 import { brokers, createAdmin, defer, uniqueName, withAdmin } from '../helpers/kafka.js';
+import { capture } from '../helpers/io.js';
 
-function capture(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _encoding, callback) {
-      chunks.push(chunk.toString());
-      callback();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
 
 /** A config file whose kafka.brokers are the test broker's (KAFKA_BROKERS). */
 async function configFile(t: TestContext, kafka: Record<string, unknown>, rest: Record<string, unknown> = {}): Promise<string> {

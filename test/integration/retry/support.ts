@@ -6,11 +6,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import type { TestContext } from 'node:test';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { run as runDlq } from '../../../src/cli/dlq.js';
 import { createConsumer, defer, uniqueName } from '../../helpers/kafka.js';
+import { capture } from '../../helpers/io.js';
 
 export interface ReadRecord {
   partition: number;
@@ -77,16 +77,6 @@ export async function writeConfigFile(t: TestContext, raw: Record<string, unknow
   return file;
 }
 
-function capture(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _encoding, callback) {
-      chunks.push(chunk.toString());
-      callback();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
 
 /** Runs `hookstream dlq ...` in this process with captured output. */
 export async function dlq(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
