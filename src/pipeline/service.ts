@@ -92,7 +92,12 @@ export class HookstreamService {
       logger,
       isSaturated: () => this.#inFlight >= config.delivery.max_in_flight_events,
       commitIntervalMs: options.commitIntervalMs ?? 1000,
-      onLag: (topic: string, partition: number, lag: number) => this.metrics.consumerLag.set({ topic, partition: String(partition) }, lag),
+      // Called once per fetched batch: also the cheap moment to refresh the in-flight gauge,
+      // which #release keeps current on the way down.
+      onLag: (topic: string, partition: number, lag: number) => {
+        this.metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
+        this.metrics.inFlight.set(this.#inFlight);
+      },
       onFatal: (err: Error) => this.#fatal(err),
     };
     this.#events = new GroupConsumer({
