@@ -77,6 +77,8 @@ export interface DeliveryConfig {
   max_body_bytes: number;
   concurrency_per_endpoint: number;
   max_in_flight_events: number;
+  /** Events one webhook may have waiting; beyond it, new batches are deferred to a retry tier. */
+  max_queued_per_endpoint: number;
   shutdown_grace_ms: number;
   circuit_breaker: CircuitBreakerConfig;
 }

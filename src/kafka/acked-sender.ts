@@ -21,11 +21,19 @@ export class AckedSender {
   #connected: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   readonly #maxBatch: number;
+  readonly #maxBatchBytes: number;
 
-  constructor(kafka: Kafka, options: { maxBatch?: number; transactionalId?: string } = {}) {
+  /**
+   * @param options.maxBatch records per request. @defaultValue 500
+   * @param options.maxBatchBytes value bytes per request: the broker refuses a record batch
+   *   over its `message.max.bytes` (1 MiB by default), and a refused request fails every
+   *   record in it, so requests stay well below. @defaultValue 786432
+   */
+  constructor(kafka: Kafka, options: { maxBatch?: number; maxBatchBytes?: number } = {}) {
     // Keyed by app id with Java's murmur2, like the socket servers' producers.
     this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     this.#maxBatch = options.maxBatch ?? 500;
+    this.#maxBatchBytes = options.maxBatchBytes ?? 768 * 1024;
   }
 
   connect(): Promise<void> {
@@ -47,7 +55,7 @@ export class AckedSender {
   async #drain(): Promise<void> {
     await this.connect();
     while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, this.#maxBatch);
+      const batch = this.#queue.splice(0, this.#takeCount());
       const byTopic = new Map<string, { key: string | Buffer; value: Buffer; headers?: IHeaders }[]>();
       for (const { record } of batch) {
         const list = byTopic.get(record.topic) ?? [];
@@ -61,6 +69,18 @@ export class AckedSender {
         for (const item of batch) item.reject(err);
       }
     }
+  }
+
+  /** How many queued records fit one request: at least one, at most maxBatch and maxBatchBytes. */
+  #takeCount(): number {
+    let bytes = 0;
+    let n = 0;
+    while (n < this.#queue.length && n < this.#maxBatch) {
+      bytes += this.#queue[n]!.record.value.length;
+      if (n > 0 && bytes > this.#maxBatchBytes) break;
+      n++;
+    }
+    return n;
   }
 
   /** Sends what is queued, then disconnects. Idempotent. */

@@ -37,6 +37,7 @@ export const METRIC_DOCS = [
   { name: 'hookstream_in_flight_events', type: 'gauge', labels: [], help: 'Events consumed but not yet delivered, dead-lettered or handed to a retry tier.' },
   { name: 'hookstream_consumer_lag', type: 'gauge', labels: ['topic', 'partition'], help: 'Records between the committed offset and the end of each partition.' },
   { name: 'hookstream_webhook_retries_total', type: 'counter', labels: ['tier'], help: 'Batches handed to a retry tier, by tier.' },
+  { name: 'hookstream_webhook_deferred_total', type: 'counter', labels: ['reason'], help: 'Batches handed to a retry tier without an attempt, by reason (circuit_open: the endpoint is failing; endpoint_backlog: it has more than max_queued_per_endpoint events waiting).' },
   { name: 'hookstream_webhook_dead_lettered_total', type: 'counter', labels: ['reason'], help: 'Batches sent to the dead-letter topic, by reason (retries_exhausted, http_410, redirect_301, invalid_target, ...).' },
   { name: 'hookstream_webhook_circuit_state', type: 'gauge', labels: ['webhook_id'], help: 'Circuit breaker state per webhook: 0 closed, 1 half-open, 2 open.' },
 ] as const satisfies readonly MetricDoc[];
@@ -67,6 +68,7 @@ export interface Metrics {
   readonly consumerLag: Gauge<'topic' | 'partition'>;
   readonly retries: Counter<'tier'>;
   readonly deadLettered: Counter<'reason'>;
+  readonly deferred: Counter<'reason'>;
   readonly circuitState: Gauge<'webhook_id'>;
 }
 
@@ -110,6 +112,7 @@ export function createMetrics(registry: Registry): Metrics {
     consumerLag: gauge(registry, 'hookstream_consumer_lag'),
     retries: counter(registry, 'hookstream_webhook_retries_total'),
     deadLettered: counter(registry, 'hookstream_webhook_dead_lettered_total'),
+    deferred: counter(registry, 'hookstream_webhook_deferred_total'),
     circuitState: gauge(registry, 'hookstream_webhook_circuit_state'),
   };
   // Series that exist from the start, so that rate() and alerts see a 0 rather than

@@ -270,6 +270,9 @@ export class HookstreamService {
         maxBodyBytes: this.#config.delivery.max_body_bytes,
         concurrency: this.#config.delivery.concurrency_per_endpoint,
         send: (batch) => this.#send(batch),
+        ...(this.#topics.retries.length > 0
+          ? { maxQueuedEvents: this.#config.delivery.max_queued_per_endpoint, overflow: (batch: Batch) => void this.#defer(batch, 0, 'endpoint backlog') }
+          : {}),
       });
       this.#queues.set(key, queue);
     }
@@ -292,14 +295,10 @@ export class HookstreamService {
     const breakerKey = `${app.id}\u0000${webhook.id}`;
     const breaker = this.#breaker(breakerKey);
     const circuit = () => this.metrics.circuitState.set({ webhook_id: `${app.id}/${webhook.id}` }, CIRCUIT_VALUE[breaker.state]);
-    const lastTier = this.#topics.retries.length - 1;
     // With no retry tier there is nowhere to defer to: the breaker only reports its state.
-    if (lastTier >= 0 && !breaker.allow()) {
-      // Open circuit: straight to a retry tier, no attempt spent. A record from a tier that
-      // the current config no longer has waits on the last one.
-      const tier = Math.min(Math.max(batch.tier, 0), lastTier);
+    if (this.#topics.retries.length > 0 && !breaker.allow()) {
       circuit();
-      await this.#handOff(batch.items, () => this.#publishRetry(batch, tier, this.#config.retry.delays_ms[tier]!, batch.lastError ?? 'circuit open'));
+      await this.#defer(batch, breaker.remainingMs(), 'circuit open');
       return;
     }
     batch.attempts++;
@@ -343,18 +342,33 @@ export class HookstreamService {
       'webhook delivery failed',
     );
     if (decision.action === 'retry') {
-      await this.#handOff(batch.items, () => this.#publishRetry(batch, decision.tier, decision.delayMs, error));
+      await this.#handOff(batch.items, async () => {
+        await this.#publishRetry(batch, decision.tier, decision.delayMs, error);
+        this.metrics.retries.inc({ tier: formatDelay(this.#topics.retries[decision.tier]!.delayMs) });
+      });
     } else {
       const origin = originOf(batch);
       await this.#handOff(batch.items, () => this.#publishDeadLetter(toRecord(batch, batch.tier, Date.now(), error), decision.reason, error, origin));
     }
   }
 
-  async #publishRetry(batch: Batch, tier: number, delayMs: number, error: string): Promise<void> {
+  /**
+   * Hands a batch to a retry tier without an attempt (open circuit, endpoint backlog): the
+   * first tier whose delay covers `waitMs`, capped at the last. Its retry progress is kept,
+   * so a deferred batch still gets every retry it has left.
+   */
+  #defer(batch: Batch, waitMs: number, why: string): Promise<void> {
+    const tiers = this.#topics.retries;
+    let tier = tiers.findIndex((t) => t.delayMs >= waitMs);
+    if (tier < 0) tier = tiers.length - 1;
+    this.metrics.deferred.inc({ reason: why === 'circuit open' ? 'circuit_open' : 'endpoint_backlog' });
+    return this.#handOff(batch.items, () => this.#publishRetry(batch, tier, tiers[tier]!.delayMs, batch.lastError ?? why, batch.tier));
+  }
+
+  async #publishRetry(batch: Batch, tier: number, delayMs: number, error: string, recordTier = tier): Promise<void> {
     const topic = this.#topics.retries[tier]!.name;
-    const record = toRecord(batch, tier, Date.now() + delayMs, error);
+    const record = toRecord(batch, recordTier, Date.now() + delayMs, error);
     await this.#sender.send({ topic, key: batch.app.id, value: deliveryCodec().encode(record), headers: { 'hookstream-delivery-id': batch.deliveryId } });
-    this.metrics.retries.inc({ tier: formatDelay(this.#topics.retries[tier]!.delayMs) });
   }
 
   async #publishDeadLetter(record: WebhookDeliveryRecord, reason: string, error: string, origin: Origin): Promise<void> {

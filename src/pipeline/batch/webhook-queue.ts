@@ -16,6 +16,15 @@ export interface WebhookQueueOptions {
   /** Deliveries of this webhook running at once. */
   concurrency: number;
   /**
+   * Events that may wait here (window and sealed batches, not running ones). Past it the
+   * newest events are sealed and given to `overflow`, so that an endpoint that hangs or
+   * crawls cannot fill the service's in-flight budget and stall every other endpoint.
+   * @defaultValue Infinity
+   */
+  maxQueuedEvents?: number;
+  /** Takes a batch shed by `maxQueuedEvents` (the service defers it to a retry tier). */
+  overflow?: (batch: Batch) => void;
+  /**
    * Delivers (or hands off) one batch. The returned promise settles when the batch is
    * finished with; it must not reject (failures are the sender's to route).
    */
@@ -71,6 +80,7 @@ export class WebhookQueue {
       else this.#timer = setTimeout(() => this.#onDue(), batching.duration);
     }
     this.#pump();
+    this.#shed();
   }
 
   /** Re-queues an already sealed batch (a retry record, a redelivery): sent as it is. */
@@ -78,6 +88,22 @@ export class WebhookQueue {
     this.#sealed.push(batch);
     this.#queuedEvents += batch.items.length;
     this.#pump();
+    this.#shed();
+  }
+
+  /** Over the cap: the newest events leave first, so what stays keeps its order. */
+  #shed(): void {
+    const max = this.#o.maxQueuedEvents;
+    const overflow = this.#o.overflow;
+    if (max === undefined || !overflow) return;
+    while (this.#queuedEvents > max) {
+      if (this.#window.length > 0) this.#seal();
+      const batch = this.#sealed.pop();
+      if (!batch) break;
+      this.#queuedEvents -= batch.items.length;
+      overflow(batch);
+    }
+    this.#notifyIdle();
   }
 
   /** Seals the open window now (shutdown): everything queued goes out as soon as slots allow. */

@@ -26,6 +26,11 @@ export class CircuitBreaker {
     return this.#state;
   }
 
+  /** Time left until an open circuit lets a probe through (0 unless open). */
+  remainingMs(): number {
+    return this.state === 'open' ? Math.max(0, this.#cooldownMs - (this.#now() - this.#openedAt)) : 0;
+  }
+
   /** May an attempt be made now? In half-open state only one probe at a time. */
   allow(): boolean {
     const state = this.state;

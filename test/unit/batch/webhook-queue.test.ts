@@ -110,3 +110,25 @@ test('concurrency bounds running sends; whenIdle waits for all', async () => {
   assert.equal(idle, true);
   assert.equal(sent.length, 5);
 });
+
+test('past maxQueuedEvents the newest events are shed to overflow, oldest kept in order', () => {
+  const shed: Batch[] = [];
+  const sent: Batch[] = [];
+  const q = new WebhookQueue({
+    app, webhook, batching: { enabled: true, duration: 10_000, size: 3 }, maxBodyBytes: 1 << 20, concurrency: 1,
+    maxQueuedEvents: 5,
+    overflow: (b) => shed.push(b),
+    send: (b) => {
+      sent.push(b);
+      return new Promise<void>(() => undefined); // a hung endpoint: the one slot never frees
+    },
+  });
+  for (let i = 1; i <= 12; i++) q.add(item(i));
+  assert.deepEqual(sent.map((b) => b.items.map((i) => i.timeMs)), [[1, 2, 3]], 'one batch running');
+  assert.ok(q.queuedEvents <= 5, `queued ${q.queuedEvents}`);
+  const kept = 12 - 3 - shed.reduce((n, b) => n + b.items.length, 0);
+  assert.equal(kept, q.queuedEvents, 'every event is running, queued or shed: none lost');
+  const shedTimes = shed.flatMap((b) => b.items.map((i) => i.timeMs));
+  assert.ok(Math.min(...shedTimes) > 3 + q.queuedEvents, `the newest were shed: ${shedTimes}`);
+  q.dispose();
+});

@@ -28,3 +28,14 @@ test('opens after N consecutive failures, probes once after the cooldown', () =>
   assert.equal(cb.state, 'closed');
   assert.equal(cb.allow(), true);
 });
+
+test('remainingMs tells how long an open circuit stays open', () => {
+  let now = 0;
+  const cb = new CircuitBreaker({ failures: 1, cooldownMs: 1000, now: () => now });
+  assert.equal(cb.remainingMs(), 0);
+  cb.failure();
+  now = 300;
+  assert.equal(cb.remainingMs(), 700);
+  now = 1000;
+  assert.equal(cb.remainingMs(), 0);
+});
