@@ -16,12 +16,16 @@ export interface WebhookQueueOptions {
   /** Deliveries of this webhook running at once. */
   concurrency: number;
   /**
-   * Events that may wait here (window and sealed batches, not running ones). Past it the
-   * newest events are sealed and given to `overflow`, so that an endpoint that hangs or
-   * crawls cannot fill the service's in-flight budget and stall every other endpoint.
-   * @defaultValue Infinity
+   * Events that may wait here (window and sealed batches, not running ones) once the
+   * oldest of them has waited `stallMs`. Past both, the newest events are sealed and given
+   * to `overflow`, so that an endpoint that hangs or crawls cannot fill the service's
+   * in-flight budget and stall every other endpoint. A queue that is long only because a
+   * backlog is being drained moves, so it is never shed: the global in-flight bound
+   * (pausing the consumer) is what holds it. @defaultValue Infinity
    */
   maxQueuedEvents?: number;
+  /** @defaultValue 1000 */
+  stallMs?: number;
   /** Takes a batch shed by `maxQueuedEvents` (the service defers it to a retry tier). */
   overflow?: (batch: Batch) => void;
   /**
@@ -49,6 +53,10 @@ export class WebhookQueue {
   readonly #sealed: Batch[] = [];
   #running = 0;
   #queuedEvents = 0;
+  /** When each sealed batch started waiting, parallel to #sealed. */
+  readonly #sealedAt: number[] = [];
+  #windowOpenedAt = 0;
+  #shedTimer: NodeJS.Timeout | undefined;
   #idle: (() => void)[] = [];
 
   constructor(options: WebhookQueueOptions) {
@@ -70,6 +78,7 @@ export class WebhookQueue {
     // larger than the cap still goes out alone rather than being stuck forever.
     if (this.#window.length > 0 && this.#windowBytes + 1 + item.bytes > maxBodyBytes) this.#seal();
     this.#window.push(item);
+    if (this.#window.length === 1) this.#windowOpenedAt = Date.now();
     this.#windowBytes += item.bytes + (this.#window.length > 1 ? 1 : 0);
     this.#queuedEvents++;
     if (!batching.enabled || this.#window.length >= batching.size) {
@@ -86,6 +95,7 @@ export class WebhookQueue {
   /** Re-queues an already sealed batch (a retry record, a redelivery): sent as it is. */
   enqueue(batch: Batch): void {
     this.#sealed.push(batch);
+    this.#sealedAt.push(Date.now());
     this.#queuedEvents += batch.items.length;
     this.#pump();
     this.#shed();
@@ -96,9 +106,22 @@ export class WebhookQueue {
     const max = this.#o.maxQueuedEvents;
     const overflow = this.#o.overflow;
     if (max === undefined || !overflow) return;
+    if (this.#queuedEvents <= max) return;
+    const oldest = this.#sealedAt[0] ?? (this.#window.length > 0 ? this.#windowOpenedAt : Date.now());
+    const wait = oldest + (this.#o.stallMs ?? 1000) - Date.now();
+    if (wait > 0) {
+      // Check again when it would count as stalled: by then the consumer may be paused
+      // (in-flight bound reached), so no new event would bring us back here.
+      this.#shedTimer ??= setTimeout(() => {
+        this.#shedTimer = undefined;
+        this.#shed();
+      }, wait);
+      return;
+    }
     while (this.#queuedEvents > max) {
       if (this.#window.length > 0) this.#seal();
       const batch = this.#sealed.pop();
+      this.#sealedAt.pop();
       if (!batch) break;
       this.#queuedEvents -= batch.items.length;
       overflow(batch);
@@ -122,12 +145,15 @@ export class WebhookQueue {
   dispose(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#shedTimer) clearTimeout(this.#shedTimer);
+    this.#shedTimer = undefined;
   }
 
   /** Removes and returns everything queued but not running (for handing off at shutdown). */
   drain(): Batch[] {
     this.flush();
     const batches = this.#sealed.splice(0);
+    this.#sealedAt.splice(0);
     for (const b of batches) this.#queuedEvents -= b.items.length;
     this.#notifyIdle();
     return batches;
@@ -149,6 +175,7 @@ export class WebhookQueue {
     const batch: Batch = { deliveryId: randomUUID(), app: this.#o.app, webhook: this.#o.webhook, items, attempts: 0, tier: -1 };
     if (this.#o.replay) batch.replay = true;
     this.#sealed.push(batch);
+    this.#sealedAt.push(this.#windowOpenedAt);
   }
 
   #pump(): void {
@@ -158,6 +185,7 @@ export class WebhookQueue {
         else break;
       }
       const batch = this.#sealed.shift()!;
+      this.#sealedAt.shift();
       this.#queuedEvents -= batch.items.length;
       this.#running++;
       void this.#o.send(batch).finally(() => {

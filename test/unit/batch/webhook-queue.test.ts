@@ -111,24 +111,47 @@ test('concurrency bounds running sends; whenIdle waits for all', async () => {
   assert.equal(sent.length, 5);
 });
 
-test('past maxQueuedEvents the newest events are shed to overflow, oldest kept in order', () => {
+test('a long queue that keeps moving (a backlog drain) is never shed', async () => {
+  const shed: Batch[] = [];
+  let sent = 0;
+  const q = new WebhookQueue({
+    app, webhook, batching: { enabled: true, duration: 10_000, size: 3 }, maxBodyBytes: 1 << 20, concurrency: 1,
+    maxQueuedEvents: 5, stallMs: 200, overflow: (b) => shed.push(b),
+    send: async () => {
+      sent++;
+      await sleep(5);
+    },
+  });
+  for (let i = 1; i <= 30; i++) q.add(item(i));
+  await q.whenIdle();
+  assert.equal(shed.length, 0);
+  assert.equal(sent, 10);
+  q.dispose();
+});
+
+test('past maxQueuedEvents, once the oldest waited stallMs, the newest events are shed to overflow', async () => {
   const shed: Batch[] = [];
   const sent: Batch[] = [];
   const q = new WebhookQueue({
     app, webhook, batching: { enabled: true, duration: 10_000, size: 3 }, maxBodyBytes: 1 << 20, concurrency: 1,
     maxQueuedEvents: 5,
+    stallMs: 30,
     overflow: (b) => shed.push(b),
     send: (b) => {
       sent.push(b);
       return new Promise<void>(() => undefined); // a hung endpoint: the one slot never frees
     },
   });
-  for (let i = 1; i <= 12; i++) q.add(item(i));
+  for (let i = 1; i <= 9; i++) q.add(item(i));
+  assert.equal(shed.length, 0, 'not shed before the queue has stalled');
+  await sleep(50);
+  assert.deepEqual(shed.flatMap((b) => b.items.map((i) => i.timeMs)), [7, 8, 9], 'shed by the timer, with no new event arriving');
+  for (let i = 10; i <= 12; i++) q.add(item(i));
   assert.deepEqual(sent.map((b) => b.items.map((i) => i.timeMs)), [[1, 2, 3]], 'one batch running');
   assert.ok(q.queuedEvents <= 5, `queued ${q.queuedEvents}`);
   const kept = 12 - 3 - shed.reduce((n, b) => n + b.items.length, 0);
   assert.equal(kept, q.queuedEvents, 'every event is running, queued or shed: none lost');
-  const shedTimes = shed.flatMap((b) => b.items.map((i) => i.timeMs));
-  assert.ok(Math.min(...shedTimes) > 3 + q.queuedEvents, `the newest were shed: ${shedTimes}`);
+  const shedTimes = shed.flatMap((b) => b.items.map((i) => i.timeMs)).sort((a, b) => a - b);
+  assert.deepEqual(shedTimes, [7, 8, 9, 10, 11, 12], 'the newest waiting events were shed; 4-6 (oldest) kept');
   q.dispose();
 });
