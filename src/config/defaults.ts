@@ -15,7 +15,7 @@ export const DEFAULTS = {
     request_timeout_ms: 10_000,
     max_body_bytes: 256 * 1024,
     concurrency_per_endpoint: 8,
-    max_in_flight_events: 20_000,
+    max_in_flight_events: 10_000,
     max_queued_per_endpoint: 5_000,
     shutdown_grace_ms: 15_000,
     circuit_breaker: { failures: 5, cooldown_ms: 30_000 },

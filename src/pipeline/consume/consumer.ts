@@ -58,7 +58,7 @@ export class GroupConsumer {
       // less decoded data at once: 8 MiB fetches cost ~50 MB more peak RSS (docs/benchmarks.md).
       maxBytesPerPartition: 256 * 1024,
       maxBytes: 2 * 1024 * 1024,
-      maxWaitTimeInMs: 250,
+      maxWaitTimeInMs: 100,
       allowAutoTopicCreation: false,
     });
     const { GROUP_JOIN, CRASH } = this.#consumer.events;
