@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+import type { DeliveryOutcome, DeliveryRequest, FailureKind } from './types.js';
 /**
  * Building the short `message` of a failed outcome. Messages go to logs and dead-letter
  * records, so they must never carry the app secret or a webhook header value (an
@@ -56,4 +58,29 @@ export function describeError(err: unknown): string {
   const name = err instanceof Error ? err.name : 'Error';
   const text = snippet(message, 300) || name;
   return code !== undefined && !text.includes(code) ? `${code}: ${text}` : text;
+}
+
+/** The values that must never appear in an outcome message: the app secret and header values. */
+export function secretValues(req: DeliveryRequest): string[] {
+  return [req.app.secret, ...Object.values(req.webhook.headers)];
+}
+
+/**
+ * The timing and failure helpers of one attempt: `elapsed()` since the start, and `fail()`
+ * building a failed outcome whose message is redacted of the request's `secrets`.
+ */
+export function attemptRecorder(req: DeliveryRequest): {
+  /** Grows when an attempt learns another secret (a password in the URL). */
+  secrets: string[];
+  elapsed: () => number;
+  fail: (kind: FailureKind, message: string, extra?: { statusCode?: number; retryAfterMs?: number }) => DeliveryOutcome;
+} {
+  const started = performance.now();
+  const secrets = secretValues(req);
+  const elapsed = (): number => performance.now() - started;
+  return {
+    secrets,
+    elapsed,
+    fail: (kind, message, extra = {}) => ({ ok: false, kind, ...extra, message: redact(message, secrets), durationMs: elapsed() }),
+  };
 }

@@ -1,9 +1,8 @@
-import { performance } from 'node:perf_hooks';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { Deliverer, DeliveryOutcome, DeliveryRequest, FailureKind } from './types.js';
 import { buildBody } from './wire.js';
 import { signedHeaders } from './signing.js';
-import { describeError, errorCode, redact, snippet } from './failure-text.js';
+import { attemptRecorder, describeError, errorCode, redact, secretValues, snippet } from './failure-text.js';
 
 export interface HttpDelivererOptions {
   /**
@@ -71,16 +70,7 @@ export function createHttpDeliverer(options: HttpDelivererOptions = {}): HttpDel
   let destroying: Promise<void> | undefined;
 
   async function attempt(req: DeliveryRequest): Promise<DeliveryOutcome> {
-    const started = performance.now();
-    const elapsed = (): number => performance.now() - started;
-    const secrets = secretValues(req);
-    const fail = (kind: FailureKind, message: string, extra: { statusCode?: number; retryAfterMs?: number } = {}): DeliveryOutcome => ({
-      ok: false,
-      kind,
-      ...extra,
-      message: redact(message, secrets),
-      durationMs: elapsed(),
-    });
+    const { elapsed, fail, secrets } = attemptRecorder(req);
 
     const target = req.webhook.target;
     if (target.kind !== 'http') return fail('invalid_target', `webhook ${req.webhook.id} is not an http target`);
@@ -179,11 +169,6 @@ export function createHttpDeliverer(options: HttpDelivererOptions = {}): HttpDel
       return destroying;
     },
   };
-}
-
-/** The values that must never appear in an outcome message. */
-function secretValues(req: DeliveryRequest): string[] {
-  return [req.app.secret, ...Object.values(req.webhook.headers)];
 }
 
 /**

@@ -1,9 +1,8 @@
-import { performance } from 'node:perf_hooks';
 import { InvokeCommand, LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
 import type { Logger } from '../../observability/logger.js';
 import type { Deliverer, DeliveryOutcome, DeliveryRequest, FailureKind } from './types.js';
 import { buildBody } from './wire.js';
-import { describeError, errorCode, redact, snippet } from './failure-text.js';
+import { attemptRecorder, describeError, errorCode, redact, snippet } from './failure-text.js';
 import { parseRetryAfter } from './http.js';
 
 export interface LambdaDelivererOptions {
@@ -97,16 +96,7 @@ export function createLambdaDeliverer(options: LambdaDelivererOptions = {}): Del
   }
 
   async function invoke(req: DeliveryRequest): Promise<DeliveryOutcome> {
-    const started = performance.now();
-    const elapsed = (): number => performance.now() - started;
-    const secrets = [req.app.secret, ...Object.values(req.webhook.headers)];
-    const fail = (kind: FailureKind, message: string, extra: { statusCode?: number; retryAfterMs?: number } = {}): DeliveryOutcome => ({
-      ok: false,
-      kind,
-      ...extra,
-      message: redact(message, secrets),
-      durationMs: elapsed(),
-    });
+    const { elapsed, fail } = attemptRecorder(req);
 
     const target = req.webhook.target;
     if (target.kind !== 'lambda') return fail('invalid_target', `webhook ${req.webhook.id} is not a lambda target`);
