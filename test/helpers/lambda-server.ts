@@ -19,8 +19,8 @@
  * - `DryRun`: 204
  * - `serviceError` set: that status with `x-amzn-ErrorType` (and `Retry-After` if given)
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { startLocalServer } from './local-server.js';
 
 export interface LambdaFunctionBehaviour {
   /** Payload returned to `RequestResponse` invocations. @defaultValue '{"statusCode":200}' */
@@ -76,8 +76,6 @@ export async function startLambdaServer(options: { functions?: Record<string, La
   const functions = new Map<string, LambdaFunctionBehaviour>(Object.entries(options.functions ?? {}));
   const invocations: LambdaInvocation[] = [];
   const waiters = new Set<() => void>();
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
 
   function resolveName(raw: string): string {
     // Full ARN: arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
@@ -145,34 +143,15 @@ export async function startLambdaServer(options: { functions?: Record<string, La
 
       invocations.push(inv);
       const delay = behaviour?.delayMs ?? 0;
-      if (delay > 0) {
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          answer();
-        }, delay);
-        timers.add(timer);
-      } else {
-        answer();
-      }
+      local.later(delay, answer);
       for (const wake of [...waiters]) wake();
     });
   }
 
-  const server = createServer(onRequest);
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  // onRequest only runs once the server listens, after `local` is initialized.
+  const local = await startLocalServer(onRequest);
+  const port = local.port;
   const url = `http://127.0.0.1:${port}`;
-  let closing: Promise<void> | undefined;
 
   const api: LambdaServer = {
     url,
@@ -232,13 +211,7 @@ export async function startLambdaServer(options: { functions?: Record<string, La
       });
     },
     close() {
-      closing ??= new Promise<void>((resolve) => {
-        for (const timer of timers) clearTimeout(timer);
-        timers.clear();
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
-      return closing;
+      return local.close();
     },
   };
   return api;

@@ -13,9 +13,8 @@
  * The status (and delay) can be switched at run time with `setStatus` / `setDelay`, e.g.
  * answer 503 until a test flips it to 200.
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Socket } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { startLocalServer } from './local-server.js';
 import Pusher from 'pusher';
 
 export interface ReceiverApp {
@@ -107,8 +106,6 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
 
   const requests: ReceivedRequest[] = [];
   const waiters = new Set<() => void>();
-  const sockets = new Set<Socket>();
-  const timers = new Set<NodeJS.Timeout>();
   let invalidCount = 0;
 
   function verify(headers: IncomingHttpHeaders, rawBody: Buffer): boolean {
@@ -153,34 +150,15 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
         res.writeHead(recorded.status, { 'Content-Type': 'text/plain', ...responseHeaders });
         res.end(responseBody);
       };
-      if (delayMs > 0) {
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          answer();
-        }, delayMs);
-        timers.add(timer);
-      } else {
-        answer();
-      }
+      local.later(delayMs, answer);
       for (const wake of [...waiters]) wake();
     });
   }
 
-  const server = createServer(onRequest);
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  // onRequest only runs once the server listens, after `local` is initialized.
+  const local = await startLocalServer(onRequest);
+  const port = local.port;
 
-  let closing: Promise<void> | undefined;
   const eventsOf = (list: readonly ReceivedRequest[]): ReceivedEvent[] => list.flatMap((r) => (Array.isArray(r.body?.events) ? r.body.events : []));
 
   const receiver: Receiver = {
@@ -220,13 +198,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
       responseHeaders = { ...next };
     },
     close() {
-      closing ??= new Promise<void>((resolve) => {
-        for (const timer of timers) clearTimeout(timer);
-        timers.clear();
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
-      return closing;
+      return local.close();
     },
   };
   return receiver;
