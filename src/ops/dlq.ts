@@ -193,10 +193,11 @@ export function planEntry(entry: DlqEntry, selection: DlqSelection, apps: Hookst
 /**
  * The record a requeued entry becomes on the first retry tier: due now, attempts counted
  * from 0 again (the next request says `X-Hookstream-Attempt: 1`), same delivery id and
- * events. Its tier is 0, the tier it is on, so a failure moves it on through tiers 1..n.
+ * events. Its retry progress is reset too (tier -1: no attempt has failed yet), so it gets
+ * the whole retry schedule again, like a fresh batch.
  */
 export function requeuedRecord(record: WebhookDeliveryRecord, nowMs: number): WebhookDeliveryRecord {
-  return { ...record, attempt: 0, tier: 0, not_before_ms: nowMs };
+  return { ...record, attempt: 0, tier: -1, not_before_ms: nowMs };
 }
 
 // ---- formatting ----------------------------------------------------------------------

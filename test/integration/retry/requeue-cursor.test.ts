@@ -59,7 +59,7 @@ test('an interrupted requeue commits what was acknowledged; the next run requeue
   const records = tier.records.map((r) => deliveryCodec().decode(r.message.value!));
   assert.equal(records.length, 500);
   assert.equal(new Set(records.map((r) => r.delivery_id)).size, 500, 'no entry requeued twice');
-  assert.ok(records.every((r) => r.attempt === 0 && r.tier === 0), 'attempts reset, first tier');
+  assert.ok(records.every((r) => r.attempt === 0 && r.tier === -1), 'attempts and retry progress reset');
   assert.ok(tier.records.every((r) => r.headers['hookstream-requeued-from']?.startsWith(`${topicNames(config).dlq}/`)));
 });
 

@@ -164,7 +164,7 @@ test('the action per entry: requeue, republish, skip undecodable, keep what is n
 test('a requeued record starts over on the first tier, due now, same batch', () => {
   const r = record();
   const out = requeuedRecord(r, 1_800_000_000_000);
-  assert.deepEqual(out, { ...r, attempt: 0, tier: 0, not_before_ms: 1_800_000_000_000 });
+  assert.deepEqual(out, { ...r, attempt: 0, tier: -1, not_before_ms: 1_800_000_000_000 });
   assert.equal(r.attempt, 6, 'the input is not changed');
 });
 
