@@ -60,7 +60,7 @@ const APPS = 100;
 const DELIVERY = process.env.BENCH_DELIVERY ? (JSON.parse(process.env.BENCH_DELIVERY) as Record<string, unknown>) : undefined;
 const WARMUP_MS = 3000;
 const BATCHING = { enabled: true, duration: 50, size: 100 };
-const CASES = ['a', 'b', 'c', 'd', 'e'] as const;
+const CASES = ['a', 'b', 'c', 'd', 'e', 'f'] as const;
 type Case = (typeof CASES)[number];
 
 interface Ctx {
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
   }
 }
 
-const RUN: Record<Case, (ctx: Ctx) => Promise<void>> = { a: caseA, b: (ctx) => caseLatency(ctx, 'b'), c: (ctx) => caseLatency(ctx, 'c'), d: caseD, e: caseE };
+const RUN: Record<Case, (ctx: Ctx) => Promise<void>> = { a: caseA, b: (ctx) => caseLatency(ctx, 'b'), c: (ctx) => caseLatency(ctx, 'c'), d: caseD, e: caseE, f: caseF };
 
 // ---- helpers --------------------------------------------------------------------------
 
@@ -382,20 +382,38 @@ async function serviceDrain(
 
 // ---- (b), (c) latency -----------------------------------------------------------------
 
-async function caseLatency(ctx: Ctx, which: 'b' | 'c'): Promise<void> {
-  const batching = which === 'b' ? BATCHING : { ...BATCHING, enabled: false };
-  const label = which === 'b' ? `batching ${batching.duration} ms / ${batching.size}` : 'batching off (one event per request)';
-  out(`(${which}) latency: steady ${fmt(RATE)} events/s from the producer library for ${SECONDS} s (after ${WARMUP_MS / 1000} s warm-up), ${APPS} apps, ${label}`);
-  const apps = appIds(APPS);
-  const receiver = await CountingReceiver.start();
-  const topic = `bench.pipeline.${which}.${ctx.suffix}`;
+interface SteadyResult {
+  published: { published: number; acked: number; failed: number };
+  received: number;
+  samples: number;
+  evRate: number;
+  reqRate: number;
+  usage: ReturnType<CpuMeter['read']>;
+  latency: { p50: number; p90: number; p99: number; p999: number; max: number };
+}
+
+/**
+ * A steady stream of RATE events/s from the producer library (another thread) for SECONDS,
+ * after a warm-up, through one service instance; the counting receiver measures what its
+ * webhooks (`/hook/<app>`) get. `extraWebhooks` adds other webhooks to every app.
+ */
+async function steadyStream(
+  ctx: Ctx,
+  name: string,
+  apps: readonly string[],
+  receiver: CountingReceiver,
+  batching: typeof BATCHING,
+  extraWebhooks: { id: string; url: string }[] = [],
+): Promise<SteadyResult> {
+  const topic = `bench.pipeline.${name}.${ctx.suffix}`;
   await createTopics(ctx, topic);
+  await receiver.reset();
   const service = new HookstreamService({
     config: serviceConfig({
       brokers: ctx.brokers,
       topic,
-      groupId: `bench-${which}-${ctx.suffix}`,
-      apps: apps.map((id) => ({ id, webhooks: [{ id: 'hook', url: receiver.url(`/hook/${id}`) }] })),
+      groupId: `bench-${name}-${ctx.suffix}`,
+      apps: apps.map((id) => ({ id, webhooks: [{ id: 'hook', url: receiver.url(`/hook/${id}`) }, ...extraWebhooks] })),
       batching,
     }),
     logger: ctx.logger,
@@ -431,23 +449,68 @@ async function caseLatency(ctx: Ctx, which: 'b' | 'c'): Promise<void> {
     });
     const samples = (await receiver.latencies()).sort();
     const secs = (t2 - t1) / 1000;
-    const reqRate = (s2.requests - s1.requests) / secs;
-    const evRate = (s2.events - s1.events) / secs;
-    out(
-      `  published ${fmt(p.published)} (acked ${fmt(p.acked)}, failed ${p.failed}); received ${fmt(final.unique)}; ${fmt(samples.length)} latency samples; ` +
-        `${fmt(evRate)} events/s, ${fmt(reqRate)} requests/s (${fmt(evRate / reqRate, 2)} events/request); ${cpuText(usage, 'process (service + receiver + publisher threads)')}`,
-    );
-    const [p50, p90, p99, p999, max] = [50, 90, 99, 99.9, 100].map((q) => percentile(samples, q));
-    out(`  latency ms: p50 ${fmt(p50!)}, p90 ${fmt(p90!)}, p99 ${fmt(p99!)}, p99.9 ${fmt(p999!)}, max ${fmt(max!)}`);
-    if (which === 'b') {
-      out(`RESULT (b) batching on: p50 ${fmt(p50!)} ms, p99 ${fmt(p99!)} ms at ${fmt(RATE)} events/s (goal p99 <= 100 ms) ${p99! <= 100 ? 'MET' : 'MISSED'}`);
-    } else {
-      out(`RESULT (c) batching off: p50 ${fmt(p50!)} ms, p99 ${fmt(p99!)} ms, ${fmt(reqRate)} requests/s at ${fmt(RATE)} events/s`);
-    }
+    const [p50, p90, p99, p999, max] = [50, 90, 99, 99.9, 100].map((q) => percentile(samples, q)) as [number, number, number, number, number];
+    return {
+      published: p,
+      received: final.unique,
+      samples: samples.length,
+      evRate: (s2.events - s1.events) / secs,
+      reqRate: (s2.requests - s1.requests) / secs,
+      usage,
+      latency: { p50, p90, p99, p999, max },
+    };
   } finally {
     await service.close();
-    await receiver.close();
     await deleteTopics(ctx, topic);
+  }
+}
+
+async function caseLatency(ctx: Ctx, which: 'b' | 'c'): Promise<void> {
+  const batching = which === 'b' ? BATCHING : { ...BATCHING, enabled: false };
+  const label = which === 'b' ? `batching ${batching.duration} ms / ${batching.size}` : 'batching off (one event per request)';
+  out(`(${which}) latency: steady ${fmt(RATE)} events/s from the producer library for ${SECONDS} s (after ${WARMUP_MS / 1000} s warm-up), ${APPS} apps, ${label}`);
+  const receiver = await CountingReceiver.start();
+  try {
+    const r = await steadyStream(ctx, which, appIds(APPS), receiver, batching);
+    out(
+      `  published ${fmt(r.published.published)} (acked ${fmt(r.published.acked)}, failed ${r.published.failed}); received ${fmt(r.received)}; ${fmt(r.samples)} latency samples; ` +
+        `${fmt(r.evRate)} events/s, ${fmt(r.reqRate)} requests/s (${fmt(r.evRate / r.reqRate, 2)} events/request); ${cpuText(r.usage, 'process (service + receiver + publisher threads)')}`,
+    );
+    const { p50, p90, p99, p999, max } = r.latency;
+    out(`  latency ms: p50 ${fmt(p50)}, p90 ${fmt(p90)}, p99 ${fmt(p99)}, p99.9 ${fmt(p999)}, max ${fmt(max)}`);
+    if (which === 'b') {
+      out(`RESULT (b) batching on: p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms at ${fmt(RATE)} events/s (goal p99 <= 100 ms) ${p99 <= 100 ? 'MET' : 'MISSED'}`);
+    } else {
+      out(`RESULT (c) batching off: p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms, ${fmt(r.reqRate)} requests/s at ${fmt(RATE)} events/s`);
+    }
+  } finally {
+    await receiver.close();
+  }
+}
+
+/**
+ * (f) Isolation at a steady load below saturation: the same stream as (b) to one app, its
+ * healthy webhook alone, then with a never-answering and an always-500 webhook beside it.
+ */
+async function caseF(ctx: Ctx): Promise<void> {
+  out(`(f) isolation at a steady ${fmt(RATE)} events/s for ${SECONDS} s, one app: healthy webhook alone vs healthy + never-answering + always-500 webhooks (default config)`);
+  const receiver = await CountingReceiver.start();
+  const hanging = await startHangingEndpoint();
+  const failing = await startFailingEndpoint(500);
+  try {
+    const alone = await steadyStream(ctx, 'f-alone', ['iso-app'], receiver, BATCHING);
+    out(`  healthy alone:      ${fmt(alone.evRate)} events/s delivered, p50 ${fmt(alone.latency.p50)} ms, p99 ${fmt(alone.latency.p99)} ms, received ${fmt(alone.received)} of ${fmt(alone.published.acked)}`);
+    const bad = await steadyStream(ctx, 'f-bad', ['iso-app'], receiver, BATCHING, [
+      { id: 'hang', url: hanging.url('/hook') },
+      { id: 'fail', url: failing.url('/hook') },
+    ]);
+    out(`  with bad endpoints: ${fmt(bad.evRate)} events/s delivered, p50 ${fmt(bad.latency.p50)} ms, p99 ${fmt(bad.latency.p99)} ms, received ${fmt(bad.received)} of ${fmt(bad.published.acked)}`);
+    const ratio = bad.evRate / alone.evRate;
+    out(`RESULT (f) healthy endpoint at a steady load: ${fmt(bad.evRate)} events/s with the bad ones vs ${fmt(alone.evRate)} alone: ratio ${fmt(ratio, 2)} (goal >= 0.90) ${ratio >= 0.9 ? 'MET' : 'MISSED'}`);
+  } finally {
+    await receiver.close();
+    await hanging.close();
+    await failing.close();
   }
 }
 
@@ -552,7 +615,7 @@ async function caseD(ctx: Ctx): Promise<void> {
 async function caseE(ctx: Ctx): Promise<void> {
   out(
     `(e) isolation: one app, ${fmt(ISO_EVENTS)}-event backlog; healthy webhook alone vs healthy + never-answering + always-500 webhooks ` +
-      `(defaults: request_timeout_ms 10000, circuit breaker 5 failures / 30000 ms, retry delays 1,2,4,8,16 s, max_in_flight_events 20000, concurrency 8)`,
+      `(defaults: request_timeout_ms 10000, circuit breaker 5 failures / 30000 ms, retry delays 1,2,4,8,16 s, max_in_flight_events 10000, max_queued_per_endpoint 5000, concurrency 8)`,
   );
   const app = 'iso-app';
   const receiver = await CountingReceiver.start();
