@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AppConfig, BatchingConfig, WebhookConfig } from '../../config/types.js';
 import type { Batch, BatchItem } from './types.js';
+import { BODY_OVERHEAD_BYTES } from '../deliver/wire.js';
 
-/** Bytes of `{"time_ms":<13 digits>,"events":[` plus `]}`: the body around the events. */
-export const BODY_OVERHEAD_BYTES = 37;
 
 export interface WebhookQueueOptions {
   app: AppConfig;

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../../src/config/index.js';
 import type { Batch, BatchItem } from '../../../src/pipeline/batch/types.js';
-import { BODY_OVERHEAD_BYTES, WebhookQueue } from '../../../src/pipeline/batch/webhook-queue.js';
+import { WebhookQueue } from '../../../src/pipeline/batch/webhook-queue.js';
+import { BODY_OVERHEAD_BYTES } from '../../../src/pipeline/deliver/wire.js';
 import type { BatchingConfig } from '../../../src/config/types.js';
 
 const config = parseConfig({ app_manager: { array: { apps: [{ id: 'a', key: 'k', secret: 's', webhooks: [{ url: 'http://h/', event_types: ['x'] }] }] } } });
