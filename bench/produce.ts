@@ -23,6 +23,7 @@ import { createKafka } from '../src/kafka/client.js';
 import { waitForTopicLeaders } from '../src/kafka/topics.js';
 import { freePort, start, stop } from '../src/kafka/local/index.js';
 import { createProducer, PRODUCER_DEFAULTS, type Producer, type PublishEvent } from '../src/producer/index.js';
+import { backlogId, completeEvent } from './support/workload.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -46,19 +47,7 @@ function makeEvent(i: number): PublishEvent {
 }
 
 function complete(e: PublishEvent, i: number): WebhookEvent {
-  return {
-    id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    app_id: e.app_id,
-    name: e.name,
-    channel: e.channel ?? null,
-    event: e.event ?? null,
-    data: e.data ?? null,
-    socket_id: e.socket_id ?? null,
-    user_id: null,
-    subscription_count: null,
-    time_ms: Date.now(),
-    node_id: 'bench-node',
-  };
+  return completeEvent(e, backlogId(i), Date.now());
 }
 
 async function main(): Promise<void> {

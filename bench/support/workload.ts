@@ -29,9 +29,13 @@ export function backlogId(i: number): string {
 }
 
 export function backlogEvent(i: number, apps: readonly string[], timeMs: number): WebhookEvent {
-  const e = streamEvent(i, apps);
+  return completeEvent(streamEvent(i, apps), backlogId(i), timeMs);
+}
+
+/** A benchmark's published event as the full record a producer would encode. */
+export function completeEvent(e: PublishEvent, id: string, timeMs: number): WebhookEvent {
   return {
-    id: backlogId(i),
+    id,
     app_id: e.app_id,
     name: e.name,
     channel: e.channel ?? null,

@@ -1,9 +1,9 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import avsc from 'avsc';
 import type { Type } from 'avsc';
 import { errorMessage } from '../errors.js';
+import { PACKAGE_ROOT } from '../version.js';
 import { parsingCanonicalForm } from './canonical-form.js';
 import { fingerprint64, fingerprintToHex } from './fingerprint.js';
 import type { AvroSchema } from './types.js';
@@ -219,26 +219,10 @@ export function listVersions(schemasDir: string, name: string): { path: string; 
     .sort((a, b) => a.version - b.version);
 }
 
-let packageSchemasDir: string | undefined;
-
 /**
- * The package's `schemas/` folder, found by walking up from this module to the first folder
- * with both `package.json` and `schemas/`: that is the repository root when running from
- * `dist/src/contract/` or `src/contract/`, and `node_modules/hookstream/` when installed.
+ * The package's `schemas/` folder: next to package.json in the repository when running from
+ * `dist/` or `src/`, and in `node_modules/hookstream/` when installed.
  */
 export function defaultSchemasDir(): string {
-  if (packageSchemasDir !== undefined) {
-    return packageSchemasDir;
-  }
-  const start = dirname(fileURLToPath(import.meta.url));
-  for (let dir = start; ; dir = dirname(dir)) {
-    const candidate = join(dir, 'schemas');
-    if (existsSync(join(dir, 'package.json')) && existsSync(candidate) && statSync(candidate).isDirectory()) {
-      packageSchemasDir = candidate;
-      return candidate;
-    }
-    if (dirname(dir) === dir) {
-      throw new Error(`no schemas/ folder next to a package.json above ${start}`);
-    }
-  }
+  return join(PACKAGE_ROOT, 'schemas');
 }

@@ -3,8 +3,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { HookstreamError, errorMessage } from '../../errors.js';
+import { PACKAGE_ROOT } from '../../version.js';
 import { defaultCacheDir, type ResolveJarsOptions } from './options.js';
 import { toolsLog4j2Properties } from './properties.js';
 
@@ -57,24 +57,15 @@ function findMaven(): string {
   return 'mvn';
 }
 
-/**
- * The directory that holds local-kafka/pom.xml: the repository root when running from
- * dist/, or the installed package's root under node_modules.
- */
+/** The package root, which holds local-kafka/pom.xml (the repository, or node_modules/hookstream). */
 export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'local-kafka', 'pom.xml')) && existsSync(join(dir, 'package.json'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) {
-      throw new HookstreamError('HS_LOCAL_KAFKA', `local-kafka/pom.xml not found above ${fileURLToPath(import.meta.url)}; is the package complete?`);
-    }
-    dir = parent;
-  }
+  return PACKAGE_ROOT;
 }
 
 export function defaultPomPath(): string {
-  return join(packageRoot(), 'local-kafka', 'pom.xml');
+  const pom = join(PACKAGE_ROOT, 'local-kafka', 'pom.xml');
+  if (!existsSync(pom)) throw new HookstreamError('HS_LOCAL_KAFKA', `${pom} not found; is the package complete?`);
+  return pom;
 }
 
 /**
