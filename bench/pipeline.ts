@@ -673,8 +673,10 @@ async function isoRun(
   let r: (ReceiverStats & { at: number }) | undefined;
   let failure: unknown;
   try {
+    mark('service-start');
     await service.start();
     r = await done;
+    mark('service-done');
   } catch (err) {
     failure = err;
   }
@@ -687,6 +689,7 @@ async function isoRun(
     metrics = [
       `deliveries[${await val(m.deliveries)}]`,
       `retries[${await val(m.retries)}]`,
+      `deferred[${await val(m.deferred)}]`,
       `dead_lettered[${await val(m.deadLettered)}]`,
       `circuit[${await val(m.circuitState)}]`,
     ].join(' ');

@@ -18,7 +18,7 @@ import { createDeliverer } from './deliver/index.js';
 import type { Deliverer, DeliveryOutcome } from './deliver/types.js';
 import { eventJson } from './deliver/wire.js';
 import { CircuitBreaker } from './retry/circuit-breaker.js';
-import { DLQ_HEADERS, deliveryCodec, type WebhookDeliveryRecord } from './retry/delivery-record.js';
+import { DLQ_HEADERS, deliveryCodec, peekDelivery, withNotBefore, type PeekedDelivery, type WebhookDeliveryRecord } from './retry/delivery-record.js';
 import { decideRetry } from './retry/policy.js';
 import { Router } from './route/router.js';
 
@@ -190,6 +190,14 @@ export class HookstreamService {
   // ---- retry tiers -------------------------------------------------------------------
 
   #onTierRecord(tracker: PartitionOffsets, message: KafkaMessage): number | void {
+    // The head alone decides most records: one not yet due is held (its partition paused),
+    // one whose endpoint is still down or swamped moves on as bytes. Only a record about to
+    // be attempted has its events decoded.
+    const peeked = message.value ? peekDelivery(message.value) : undefined;
+    if (peeked) {
+      if (peeked.head.not_before_ms > Date.now()) return peeked.head.not_before_ms;
+      if (this.#moveOn(tracker, message, peeked)) return;
+    }
     let record: WebhookDeliveryRecord;
     try {
       if (!message.value) throw new Error('record has no value (tombstone)');
@@ -217,6 +225,7 @@ export class HookstreamService {
       return;
     }
     this.#queue(app, webhook).enqueue({
+      sourceTier: this.#tierIndex(tracker.topic),
       deliveryId: record.delivery_id,
       app,
       webhook,
@@ -227,6 +236,55 @@ export class HookstreamService {
       lastError: record.last_error,
       replay: record.replay,
     });
+  }
+
+  /**
+   * A due retry record whose endpoint cannot take it now (circuit open, or every slot busy
+   * with a backlog waiting) goes to a later tier unchanged but for `not_before_ms`: its
+   * events are copied as bytes, not decoded and encoded again, so a dead endpoint costs the
+   * tiers a Kafka write per hop and nothing more. Returns false when the record should be
+   * decoded and delivered (or dead-lettered) as usual.
+   */
+  #moveOn(tracker: PartitionOffsets, message: KafkaMessage, peeked: PeekedDelivery): boolean {
+    const tiers = this.#topics.retries;
+    const { head } = peeked;
+    const app = this.#router.app(head.app_id);
+    const webhook = app && this.#router.webhook(head.app_id, head.webhook_id);
+    if (!app || !webhook) return false;
+    const key = `${app.id}\u0000${webhook.id}`;
+    const breaker = this.#breakers.get(key);
+    let tier: number;
+    let reason: 'circuit_open' | 'endpoint_backlog';
+    if (breaker?.state === 'open') {
+      const wait = breaker.remainingMs();
+      tier = tiers.findIndex((t) => t.delayMs >= wait);
+      if (tier < 0) tier = tiers.length - 1;
+      reason = 'circuit_open';
+    } else if (this.#queues.get(key)?.congested) {
+      // Each hop waits longer, like a failing attempt's retries would.
+      tier = Math.min(tiers.length - 1, this.#tierIndex(tracker.topic) + 1);
+      reason = 'endpoint_backlog';
+    } else {
+      return false;
+    }
+    const value = message.value!;
+    const entry = tracker.take(Number(message.offset), 1);
+    this.#inFlight++;
+    this.metrics.deferred.inc({ reason });
+    void this.#handOff([{ source: { tracker, entry } }], () =>
+      this.#sender.send({
+        topic: tiers[tier]!.name,
+        key: head.app_id,
+        value: withNotBefore(value, peeked, Date.now() + tiers[tier]!.delayMs),
+        headers: { 'hookstream-delivery-id': head.delivery_id },
+      }),
+    );
+    return true;
+  }
+
+  /** Index in `retry.delays_ms` of a retry tier topic (-1 for any other topic). */
+  #tierIndex(topic: string): number {
+    return this.#topics.retries.findIndex((t) => t.name === topic);
   }
 
   // ---- delivery ----------------------------------------------------------------------
@@ -271,12 +329,24 @@ export class HookstreamService {
         concurrency: this.#config.delivery.concurrency_per_endpoint,
         send: (batch) => this.#send(batch),
         ...(this.#topics.retries.length > 0
-          ? { maxQueuedEvents: this.#config.delivery.max_queued_per_endpoint, overflow: (batch: Batch) => void this.#defer(batch, 0, 'endpoint backlog') }
+          ? { maxQueuedEvents: this.#maxQueuedPerEndpoint(), overflow: (batch: Batch) => void this.#defer(batch, 0, 'endpoint backlog') }
           : {}),
       });
       this.#queues.set(key, queue);
     }
     return queue;
+  }
+
+  /**
+   * The per-endpoint queue cap in effect: `max_queued_per_endpoint`, but never more than a
+   * quarter of `max_in_flight_events`. A stalled endpoint keeps its capped queue plus its
+   * running requests in flight; if that alone stayed above the resume mark (half the
+   * in-flight budget) a paused consumer would never resume, and every endpoint would wait
+   * for the stalled one's requests to time out.
+   */
+  #maxQueuedPerEndpoint(): number {
+    const { max_queued_per_endpoint, max_in_flight_events } = this.#config.delivery;
+    return Math.max(1, Math.min(max_queued_per_endpoint, Math.floor(max_in_flight_events / 4)));
   }
 
   #breaker(key: string): CircuitBreaker {
@@ -361,6 +431,8 @@ export class HookstreamService {
     const tiers = this.#topics.retries;
     let tier = tiers.findIndex((t) => t.delayMs >= waitMs);
     if (tier < 0) tier = tiers.length - 1;
+    // A batch read from a tier and deferred again waits longer than it did last time.
+    if (batch.sourceTier !== undefined) tier = Math.max(tier, Math.min(tiers.length - 1, batch.sourceTier + 1));
     this.metrics.deferred.inc({ reason: why === 'circuit open' ? 'circuit_open' : 'endpoint_backlog' });
     return this.#handOff(batch.items, () => this.#publishRetry(batch, tier, tiers[tier]!.delayMs, batch.lastError ?? why, batch.tier));
   }

@@ -25,6 +25,8 @@ export interface Batch {
   attempts: number;
   /** -1 for a fresh batch, else the retry tier it came from. */
   tier: number;
+  /** Index of the retry tier this batch was read from (absent for a fresh batch). */
+  sourceTier?: number;
   firstFailureMs?: number;
   lastError?: string;
   replay?: boolean;

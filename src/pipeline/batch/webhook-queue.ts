@@ -71,6 +71,17 @@ export class WebhookQueue {
     return this.#running;
   }
 
+  /**
+   * Not keeping up: every delivery slot is busy and the oldest waiting event has waited
+   * longer than `stallMs`. A retry record for such an endpoint is better moved to a later
+   * tier than queued here.
+   */
+  get congested(): boolean {
+    if (this.#running < this.#o.concurrency || this.#queuedEvents === 0) return false;
+    const oldest = this.#sealedAt[0] ?? this.#windowOpenedAt;
+    return Date.now() - oldest > (this.#o.stallMs ?? 1000);
+  }
+
   add(item: BatchItem): void {
     const { batching, maxBodyBytes } = this.#o;
     // One more event would pass the byte cap: seal what we have first. A single event
@@ -100,13 +111,18 @@ export class WebhookQueue {
     this.#shed();
   }
 
-  /** Over the cap: the newest events leave first, so what stays keeps its order. */
+  /**
+   * Over the cap: the newest sealed batches leave first. Only sealed batches leave: the
+   * open window goes once it is full like any other, so a congested endpoint's events are
+   * deferred in full batches (one Kafka record per `size` events), not one record per
+   * arriving event. (Order is not kept across a deferral, as across any retry.)
+   */
   #shed(): void {
     const max = this.#o.maxQueuedEvents;
     const overflow = this.#o.overflow;
     if (max === undefined || !overflow) return;
-    if (this.#queuedEvents <= max) return;
-    const oldest = this.#sealedAt[0] ?? (this.#window.length > 0 ? this.#windowOpenedAt : Date.now());
+    if (this.#queuedEvents - this.#window.length <= max) return;
+    const oldest = this.#sealedAt[0] ?? Date.now();
     const wait = oldest + (this.#o.stallMs ?? 1000) - Date.now();
     if (wait > 0) {
       // Check again when it would count as stalled: by then the consumer may be paused
@@ -117,8 +133,7 @@ export class WebhookQueue {
       }, wait);
       return;
     }
-    while (this.#queuedEvents > max) {
-      if (this.#window.length > 0) this.#seal();
+    while (this.#queuedEvents - this.#window.length > max) {
       const batch = this.#sealed.pop();
       this.#sealedAt.pop();
       if (!batch) break;

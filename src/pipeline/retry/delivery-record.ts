@@ -1,5 +1,7 @@
-import { createCodec, type SingleObjectCodec } from '../../contract/index.js';
-import type { WebhookEvent } from '../../contract/types.js';
+import avsc from 'avsc';
+import type { Type } from 'avsc';
+import { SINGLE_OBJECT_HEADER_LENGTH, createCodec, type SingleObjectCodec } from '../../contract/index.js';
+import type { AvroField, WebhookEvent } from '../../contract/types.js';
 
 /** A record of a retry tier or the dead-letter topic (`schemas/webhook-delivery.avsc`). */
 export interface WebhookDeliveryRecord {
@@ -19,6 +21,57 @@ let codec: SingleObjectCodec<WebhookDeliveryRecord> | undefined;
 
 export function deliveryCodec(): SingleObjectCodec<WebhookDeliveryRecord> {
   return (codec ??= createCodec<WebhookDeliveryRecord>('webhook-delivery'));
+}
+
+/** The fields before `events`: enough to tell whether a record is due and whom it is for. */
+export type DeliveryHead = Pick<WebhookDeliveryRecord, 'delivery_id' | 'app_id' | 'webhook_id' | 'attempt' | 'tier' | 'not_before_ms'>;
+
+const HEAD_FIELDS = ['delivery_id', 'app_id', 'webhook_id', 'attempt', 'tier', 'not_before_ms'] as const;
+
+let headType: Type | undefined;
+let currentHeader: Buffer | undefined;
+
+/** An Avro type of the current schema's leading fields: its encoding is a prefix of the record's. */
+function deliveryHeadType(): Type {
+  if (headType) return headType;
+  const schema = deliveryCodec().registry.reader.type.schema() as { fields: AvroField[] };
+  const fields = schema.fields.slice(0, HEAD_FIELDS.length);
+  if (fields.map((f) => f.name).join() !== HEAD_FIELDS.join()) {
+    throw new Error(`webhook-delivery.avsc must start with the fields ${HEAD_FIELDS.join(', ')}`);
+  }
+  headType = avsc.Type.forSchema({ type: 'record', name: 'WebhookDeliveryHead', namespace: 'hookstream', fields } as avsc.Schema);
+  return headType;
+}
+
+/** A record's head and where its body continues after `not_before_ms`. */
+export interface PeekedDelivery {
+  head: DeliveryHead;
+  end: number;
+}
+
+/**
+ * Reads only the head of a delivery record written with the current schema, without
+ * decoding its events: a tier consumer uses it to hold a record that is not yet due, or to
+ * move one whose endpoint is still failing, at the cost of a few short fields instead of
+ * every event. Undefined for anything else (an older writer schema, a corrupt value): the
+ * caller decodes in full, which reports errors properly.
+ */
+export function peekDelivery(value: Buffer): PeekedDelivery | undefined {
+  const header = (currentHeader ??= deliveryCodec().header);
+  if (value.length < SINGLE_OBJECT_HEADER_LENGTH || !value.subarray(0, SINGLE_OBJECT_HEADER_LENGTH).equals(header)) return undefined;
+  try {
+    const { value: head, offset } = deliveryHeadType().decode(value, SINGLE_OBJECT_HEADER_LENGTH) as { value: DeliveryHead; offset: number };
+    if (offset < 0 || offset > value.length) return undefined;
+    return { head, end: offset };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The same record with a new `not_before_ms`, its events copied as bytes (not re-encoded). */
+export function withNotBefore(value: Buffer, peeked: PeekedDelivery, notBeforeMs: number): Buffer {
+  const head = deliveryHeadType().toBuffer({ ...peeked.head, not_before_ms: notBeforeMs });
+  return Buffer.concat([value.subarray(0, SINGLE_OBJECT_HEADER_LENGTH), head, value.subarray(peeked.end)]);
 }
 
 /** Header names of dead-letter records; values are UTF-8 strings. */

@@ -29,6 +29,7 @@ test('an open circuit isolates a dead endpoint: its batches go to a tier without
     delivery: { circuit_breaker: { failures: 2, cooldown_ms: 3000 } },
   });
   const config = await createServiceTopics(t, raw);
+  const tierReaders = await Promise.all(topicNames(config).retries.map((tier) => readTopic(t, tier.name)));
   const service = await startService(t, raw);
   const producer = createProducer({ brokers: brokers(), topic: config.kafka.topic, nodeId: 'node-1' });
   t.after(() => producer.close());
@@ -56,6 +57,23 @@ test('an open circuit isolates a dead endpoint: its batches go to a tier without
   await bad.waitFor((r) => ['ev-1', 'ev-2'].every((id) => r.acceptedEvents().some((e) => e.id === id)), 20_000);
   assert.equal(await circuit(), 0);
   assert.deepEqual(good.acceptedEvents().map((e) => e.id), ['ev-1', 'ev-2']);
+
+  // ev-1's second failure opened the circuit and sent it to the 1 s tier; read back from
+  // there while the circuit was still open, it moved on to a later tier unchanged: same
+  // delivery, attempt count and events, only a later not_before_ms.
+  const records = tierReaders.flatMap((reader) => reader.records.map((r) => deliveryCodec().decode(r.message.value!)));
+  const ev1 = records.filter((r) => r.events.some((e) => e.id === 'ev-1'));
+  assert.ok(ev1.length >= 3, `ev-1 went through ${ev1.length} tier records (500 ms after attempt 1, 1 s after attempt 2, then moved on)`);
+  const moved = ev1.filter((r) => r.attempt === 2);
+  assert.ok(moved.length >= 2, 'the attempt-2 record was moved on at least once without an attempt');
+  for (const r of moved) {
+    assert.deepEqual({ ...r, not_before_ms: 0 }, { ...moved[0]!, not_before_ms: 0 }, 'a moved record is unchanged but for not_before_ms');
+  }
+  moved.sort((a, b) => a.not_before_ms - b.not_before_ms);
+  assert.ok(moved[1]!.not_before_ms > moved[0]!.not_before_ms);
+  const final = bad.requests.filter((r) => r.status === 200 && r.body?.events?.some((e) => e.id === 'ev-1'));
+  assert.equal(final[0]?.headers['x-hookstream-attempt'], '3', 'the move made no attempt: the next one is the third');
+  assert.equal(final[0]?.headers['x-hookstream-delivery-id'], moved[0]!.delivery_id);
 });
 
 test('with no retry tiers an open circuit cannot defer: batches are still tried, then dead-lettered', async (t) => {

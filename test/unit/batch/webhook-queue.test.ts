@@ -145,7 +145,9 @@ test('past maxQueuedEvents, once the oldest waited stallMs, the newest events ar
   });
   for (let i = 1; i <= 9; i++) q.add(item(i));
   assert.equal(shed.length, 0, 'not shed before the queue has stalled');
+  assert.equal(q.congested, false, 'not congested before the oldest waited stallMs');
   await sleep(50);
+  assert.equal(q.congested, true, 'every slot busy and the oldest waited past stallMs');
   assert.deepEqual(shed.flatMap((b) => b.items.map((i) => i.timeMs)), [7, 8, 9], 'shed by the timer, with no new event arriving');
   for (let i = 10; i <= 12; i++) q.add(item(i));
   assert.deepEqual(sent.map((b) => b.items.map((i) => i.timeMs)), [[1, 2, 3]], 'one batch running');
@@ -154,5 +156,8 @@ test('past maxQueuedEvents, once the oldest waited stallMs, the newest events ar
   assert.equal(kept, q.queuedEvents, 'every event is running, queued or shed: none lost');
   const shedTimes = shed.flatMap((b) => b.items.map((i) => i.timeMs)).sort((a, b) => a - b);
   assert.deepEqual(shedTimes, [7, 8, 9, 10, 11, 12], 'the newest waiting events were shed; 4-6 (oldest) kept');
+  for (let i = 13; i <= 20; i++) q.add(item(i));
+  assert.deepEqual(shed.map((b) => b.items.length), [3, 3, 3, 3], 'events arriving one by one at a congested endpoint leave in full batches');
+  assert.equal(q.queuedEvents, 3 + 2, 'the kept batch and the open window (19, 20)');
   q.dispose();
 });
