@@ -74,6 +74,17 @@ export class SingleObjectCodec<T> {
   }
 
   /**
+   * The Avro body of a single object written with the current schema: a view into `buf`,
+   * no copy, no validation. Undefined for any other writer schema. Lets a value that was
+   * decoded once be embedded elsewhere (a delivery record) without encoding it again.
+   */
+  currentBody(buf: Buffer): Buffer | undefined {
+    if (buf.length < SINGLE_OBJECT_HEADER_LENGTH || buf[0] !== 0xc3 || buf[1] !== 0x01) return undefined;
+    if (buf.readUInt32LE(2) !== this.#fpLo || buf.readUInt32LE(6) !== this.#fpHi) return undefined;
+    return buf.subarray(SINGLE_OBJECT_HEADER_LENGTH);
+  }
+
+  /**
    * Reads a single object written with any schema version the registry knows, as the current
    * schema. Throws `DecodeError`: `HS_DECODE_BAD_MAGIC` when it does not start with `C3 01`,
    * `HS_DECODE_UNKNOWN_FINGERPRINT` for an unknown writer schema, `HS_DECODE_CORRUPT` for a

@@ -1,7 +1,7 @@
 import type { KafkaMessage, IHeaders } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { AppConfig, HookstreamConfig, WebhookConfig } from '../config/types.js';
-import { decodeEvent } from '../contract/index.js';
+import { decodeEvent, eventCodec } from '../contract/index.js';
 import type { WebhookEvent } from '../contract/types.js';
 import { errorMessage } from '../errors.js';
 import { AckedSender } from '../kafka/acked-sender.js';
@@ -18,7 +18,16 @@ import { createDeliverer } from './deliver/index.js';
 import type { Deliverer, DeliveryOutcome } from './deliver/types.js';
 import { eventJson } from './deliver/wire.js';
 import { CircuitBreaker } from './retry/circuit-breaker.js';
-import { DLQ_HEADERS, deliveryCodec, peekDelivery, withNotBefore, type PeekedDelivery, type WebhookDeliveryRecord } from './retry/delivery-record.js';
+import {
+  DLQ_HEADERS,
+  deliveryCodec,
+  encodeDeliveryRecord,
+  peekDelivery,
+  withNotBefore,
+  type DeliveryHead,
+  type PeekedDelivery,
+  type WebhookDeliveryRecord,
+} from './retry/delivery-record.js';
 import { decideRetry } from './retry/policy.js';
 import { Router } from './route/router.js';
 
@@ -182,8 +191,11 @@ export class HookstreamService {
     this.#inFlight++;
     const json = eventJson(event);
     const bytes = Buffer.byteLength(json);
+    // The record's Avro body, kept (a view, no copy) so that a hand-off to a retry tier
+    // copies it instead of encoding the event again.
+    const avro = eventCodec().currentBody(message.value);
     for (const webhook of route.webhooks) {
-      this.#queue(route.app, webhook).add({ event, json, timeMs: event.time_ms, bytes, source: { tracker, entry } });
+      this.#queue(route.app, webhook).add({ event, json, avro, timeMs: event.time_ms, bytes, source: { tracker, entry } });
     }
   }
 
@@ -220,7 +232,7 @@ export class HookstreamService {
       const reason = app ? 'webhook_removed' : 'unknown_app';
       // #handOff never rejects: it retries until acknowledged or shutdown, then releases.
       void this.#handOff(items, () =>
-        this.#publishDeadLetter(record, reason, `${reason}: ${record.app_id}/${record.webhook_id} is not in the config`, origin),
+        this.#publishDeadLetter(deliveryCodec().encode(record), record, reason, `${reason}: ${record.app_id}/${record.webhook_id} is not in the config`, origin),
       );
       return;
     }
@@ -261,8 +273,11 @@ export class HookstreamService {
       if (tier < 0) tier = tiers.length - 1;
       reason = 'circuit_open';
     } else if (this.#queues.get(key)?.congested) {
-      // Each hop waits longer, like a failing attempt's retries would.
-      tier = Math.min(tiers.length - 1, this.#tierIndex(tracker.topic) + 1);
+      // At least until a slot must free up, and each hop longer, like a failing attempt's retries.
+      const wait = stallWaitMs(this.#queues.get(key)!, webhook);
+      tier = tiers.findIndex((t) => t.delayMs >= wait);
+      if (tier < 0) tier = tiers.length - 1;
+      tier = Math.max(tier, Math.min(tiers.length - 1, this.#tierIndex(tracker.topic) + 1));
       reason = 'endpoint_backlog';
     } else {
       return false;
@@ -320,7 +335,7 @@ export class HookstreamService {
     const key = `${app.id}\u0000${webhook.id}${replay ? '\u0000replay' : ''}`;
     let queue = this.#queues.get(key);
     if (!queue) {
-      queue = new WebhookQueue({
+      const created: WebhookQueue = new WebhookQueue({
         app,
         webhook,
         replay,
@@ -329,10 +344,14 @@ export class HookstreamService {
         concurrency: this.#config.delivery.concurrency_per_endpoint,
         send: (batch) => this.#send(batch),
         ...(this.#topics.retries.length > 0
-          ? { maxQueuedEvents: this.#maxQueuedPerEndpoint(), overflow: (batch: Batch) => void this.#defer(batch, 0, 'endpoint backlog') }
+          ? {
+              maxQueuedEvents: this.#maxQueuedPerEndpoint(),
+              overflow: (batch: Batch) => void this.#defer(batch, stallWaitMs(created, webhook), 'endpoint backlog'),
+            }
           : {}),
       });
-      this.#queues.set(key, queue);
+      this.#queues.set(key, created);
+      queue = created;
     }
     return queue;
   }
@@ -418,7 +437,10 @@ export class HookstreamService {
       });
     } else {
       const origin = originOf(batch);
-      await this.#handOff(batch.items, () => this.#publishDeadLetter(toRecord(batch, batch.tier, Date.now(), error), decision.reason, error, origin));
+      await this.#handOff(batch.items, () => {
+        const record = recordOf(batch, batch.tier, Date.now(), error);
+        return this.#publishDeadLetter(encodeDeliveryRecord(record, batch.items), record, decision.reason, error, origin);
+      });
     }
   }
 
@@ -439,15 +461,15 @@ export class HookstreamService {
 
   async #publishRetry(batch: Batch, tier: number, delayMs: number, error: string, recordTier = tier): Promise<void> {
     const topic = this.#topics.retries[tier]!.name;
-    const record = toRecord(batch, recordTier, Date.now() + delayMs, error);
-    await this.#sender.send({ topic, key: batch.app.id, value: deliveryCodec().encode(record), headers: { 'hookstream-delivery-id': batch.deliveryId } });
+    const value = encodeDeliveryRecord(recordOf(batch, recordTier, Date.now() + delayMs, error), batch.items);
+    await this.#sender.send({ topic, key: batch.app.id, value, headers: { 'hookstream-delivery-id': batch.deliveryId } });
   }
 
-  async #publishDeadLetter(record: WebhookDeliveryRecord, reason: string, error: string, origin: Origin): Promise<void> {
+  async #publishDeadLetter(value: Buffer, record: DeliveryHead, reason: string, error: string, origin: Origin): Promise<void> {
     await this.#sender.send({
       topic: this.#topics.dlq,
       key: record.app_id,
-      value: deliveryCodec().encode(record),
+      value,
       headers: dlqHeaders('delivery', origin, reason, error, record.attempt, { appId: record.app_id, webhookId: record.webhook_id }),
     });
     this.metrics.deadLettered.inc({ reason });
@@ -558,6 +580,17 @@ export class HookstreamService {
   }
 }
 
+/**
+ * How long a congested endpoint will surely stay congested: until its longest-running
+ * request reaches its timeout, the latest moment a delivery slot frees up. Its overflow is
+ * deferred at least that long, so a hung endpoint's events go to a tier once instead of
+ * bouncing through the short ones while its requests hang.
+ */
+function stallWaitMs(queue: WebhookQueue, webhook: WebhookConfig): number {
+  const since = queue.oldestRunningSince;
+  return since === undefined ? 0 : Math.max(0, since + webhook.request_timeout_ms - Date.now());
+}
+
 /** Anything that holds a Kafka record until it is finished. */
 type Held = Pick<BatchItem, 'source'>;
 
@@ -576,7 +609,8 @@ function originOf(batch: Batch): Origin {
     : { topic: '', partition: -1, offset: '-1' };
 }
 
-function toRecord(batch: Batch, tier: number, notBeforeMs: number, error: string): WebhookDeliveryRecord {
+/** A batch's delivery record without its events (encodeDeliveryRecord adds them from the items). */
+function recordOf(batch: Batch, tier: number, notBeforeMs: number, error: string): Omit<WebhookDeliveryRecord, 'events'> {
   return {
     delivery_id: batch.deliveryId,
     app_id: batch.app.id,
@@ -584,7 +618,6 @@ function toRecord(batch: Batch, tier: number, notBeforeMs: number, error: string
     attempt: batch.attempts,
     tier,
     not_before_ms: notBeforeMs,
-    events: batch.items.map((i) => i.event),
     first_failure_ms: batch.firstFailureMs ?? Date.now(),
     last_error: error,
     replay: batch.replay ?? false,

@@ -4,6 +4,8 @@ import type { Batch, BatchItem } from './types.js';
 import { BODY_OVERHEAD_BYTES } from '../deliver/wire.js';
 
 
+const DEFAULT_STALL_MS = 250;
+
 export interface WebhookQueueOptions {
   app: AppConfig;
   webhook: WebhookConfig;
@@ -15,15 +17,16 @@ export interface WebhookQueueOptions {
   /** Deliveries of this webhook running at once. */
   concurrency: number;
   /**
-   * Events that may wait here (window and sealed batches, not running ones) once the
-   * oldest of them has waited `stallMs`. Past both, the newest events are sealed and given
-   * to `overflow`, so that an endpoint that hangs or crawls cannot fill the service's
-   * in-flight budget and stall every other endpoint. A queue that is long only because a
-   * backlog is being drained moves, so it is never shed: the global in-flight bound
-   * (pausing the consumer) is what holds it. @defaultValue Infinity
+   * Events that may wait here (sealed batches, not running ones, not the open window) while
+   * the endpoint is stalled: every delivery slot busy and none freed for `stallMs`. Past
+   * both, the newest sealed batches are given to `overflow`, so that an endpoint that hangs
+   * or crawls cannot fill the service's in-flight budget and stall every other endpoint. A
+   * queue that is long only because a backlog is being drained keeps moving, so it is never
+   * shed: the global in-flight bound (pausing the consumer) is what holds it.
+   * @defaultValue Infinity
    */
   maxQueuedEvents?: number;
-  /** @defaultValue 1000 */
+  /** @defaultValue 250 */
   stallMs?: number;
   /** Takes a batch shed by `maxQueuedEvents` (the service defers it to a retry tier). */
   overflow?: (batch: Batch) => void;
@@ -52,10 +55,11 @@ export class WebhookQueue {
   readonly #sealed: Batch[] = [];
   #running = 0;
   #queuedEvents = 0;
-  /** When each sealed batch started waiting, parallel to #sealed. */
-  readonly #sealedAt: number[] = [];
-  #windowOpenedAt = 0;
+  /** When the latest delivery started: a slot was free then. */
+  #lastStartAt = 0;
   #shedTimer: NodeJS.Timeout | undefined;
+  /** Start times of the running deliveries, oldest first. */
+  readonly #runningSince: number[] = [];
   #idle: (() => void)[] = [];
 
   constructor(options: WebhookQueueOptions) {
@@ -71,15 +75,24 @@ export class WebhookQueue {
     return this.#running;
   }
 
+  /** When the longest-running delivery started (undefined when none runs). */
+  get oldestRunningSince(): number | undefined {
+    return this.#runningSince[0];
+  }
+
   /**
-   * Not keeping up: every delivery slot is busy and the oldest waiting event has waited
-   * longer than `stallMs`. A retry record for such an endpoint is better moved to a later
-   * tier than queued here.
+   * Not keeping up: events are waiting, every delivery slot is busy, and no slot has freed
+   * up for longer than `stallMs`. A retry record for such an endpoint is better moved to a
+   * later tier than queued here.
    */
   get congested(): boolean {
-    if (this.#running < this.#o.concurrency || this.#queuedEvents === 0) return false;
-    const oldest = this.#sealedAt[0] ?? this.#windowOpenedAt;
-    return Date.now() - oldest > (this.#o.stallMs ?? 1000);
+    return this.#queuedEvents > 0 && this.#stalledForMs() > 0;
+  }
+
+  /** How long past `stallMs` the endpoint has been stalled (≤ 0: not stalled, or not yet). */
+  #stalledForMs(): number {
+    if (this.#running < this.#o.concurrency) return -Infinity;
+    return Date.now() - this.#lastStartAt - (this.#o.stallMs ?? DEFAULT_STALL_MS);
   }
 
   add(item: BatchItem): void {
@@ -88,7 +101,6 @@ export class WebhookQueue {
     // larger than the cap still goes out alone rather than being stuck forever.
     if (this.#window.length > 0 && this.#windowBytes + 1 + item.bytes > maxBodyBytes) this.#seal();
     this.#window.push(item);
-    if (this.#window.length === 1) this.#windowOpenedAt = Date.now();
     this.#windowBytes += item.bytes + (this.#window.length > 1 ? 1 : 0);
     this.#queuedEvents++;
     if (!batching.enabled || this.#window.length >= batching.size) {
@@ -105,7 +117,6 @@ export class WebhookQueue {
   /** Re-queues an already sealed batch (a retry record, a redelivery): sent as it is. */
   enqueue(batch: Batch): void {
     this.#sealed.push(batch);
-    this.#sealedAt.push(Date.now());
     this.#queuedEvents += batch.items.length;
     this.#pump();
     this.#shed();
@@ -122,9 +133,10 @@ export class WebhookQueue {
     const overflow = this.#o.overflow;
     if (max === undefined || !overflow) return;
     if (this.#queuedEvents - this.#window.length <= max) return;
-    const oldest = this.#sealedAt[0] ?? Date.now();
-    const wait = oldest + (this.#o.stallMs ?? 1000) - Date.now();
-    if (wait > 0) {
+    const stalled = this.#stalledForMs();
+    if (stalled === -Infinity) return; // a slot is free: the queue is moving
+    if (stalled <= 0) {
+      const wait = 1 - stalled;
       // Check again when it would count as stalled: by then the consumer may be paused
       // (in-flight bound reached), so no new event would bring us back here.
       this.#shedTimer ??= setTimeout(() => {
@@ -135,7 +147,6 @@ export class WebhookQueue {
     }
     while (this.#queuedEvents - this.#window.length > max) {
       const batch = this.#sealed.pop();
-      this.#sealedAt.pop();
       if (!batch) break;
       this.#queuedEvents -= batch.items.length;
       overflow(batch);
@@ -167,7 +178,6 @@ export class WebhookQueue {
   drain(): Batch[] {
     this.flush();
     const batches = this.#sealed.splice(0);
-    this.#sealedAt.splice(0);
     for (const b of batches) this.#queuedEvents -= b.items.length;
     this.#notifyIdle();
     return batches;
@@ -189,7 +199,6 @@ export class WebhookQueue {
     const batch: Batch = { deliveryId: randomUUID(), app: this.#o.app, webhook: this.#o.webhook, items, attempts: 0, tier: -1 };
     if (this.#o.replay) batch.replay = true;
     this.#sealed.push(batch);
-    this.#sealedAt.push(this.#windowOpenedAt);
   }
 
   #pump(): void {
@@ -199,12 +208,18 @@ export class WebhookQueue {
         else break;
       }
       const batch = this.#sealed.shift()!;
-      this.#sealedAt.shift();
       this.#queuedEvents -= batch.items.length;
       this.#running++;
+      const since = Date.now();
+      this.#lastStartAt = since;
+      this.#runningSince.push(since);
       void this.#o.send(batch).finally(() => {
         this.#running--;
+        this.#runningSince.splice(this.#runningSince.indexOf(since), 1);
         this.#pump();
+        // The slot went to the next batch: if that one hangs too, nothing else may come
+        // by to notice (the consumer can be paused), so arm the stall check here as well.
+        this.#shed();
         this.#notifyIdle();
       });
     }

@@ -43,6 +43,52 @@ function deliveryHeadType(): Type {
   return headType;
 }
 
+const TAIL_FIELDS = ['first_failure_ms', 'last_error', 'replay'] as const;
+
+let tailType: Type | undefined;
+let eventItemType: Type | undefined;
+let longType: Type | undefined;
+
+function deliveryTailType(): Type {
+  if (tailType) return tailType;
+  const schema = deliveryCodec().registry.reader.type.schema() as { fields: AvroField[] };
+  const fields = schema.fields.slice(HEAD_FIELDS.length + 1);
+  if (schema.fields[HEAD_FIELDS.length]?.name !== 'events' || fields.map((f) => f.name).join() !== TAIL_FIELDS.join()) {
+    throw new Error(`webhook-delivery.avsc must have the fields ${[...HEAD_FIELDS, 'events', ...TAIL_FIELDS].join(', ')} in this order`);
+  }
+  tailType = avsc.Type.forSchema({ type: 'record', name: 'WebhookDeliveryTail', namespace: 'hookstream', fields } as avsc.Schema);
+  return tailType;
+}
+
+/** An event and, when it was read with the current event schema, its Avro body as read. */
+export interface EventForRecord {
+  event: WebhookEvent;
+  avro?: Buffer | undefined;
+}
+
+/**
+ * Encodes a delivery record (single object, current schema) whose events are given with
+ * their Avro bodies where known: those are copied as bytes, not encoded again, which is
+ * most of the cost of handing a batch to a retry tier. The result is byte for byte what
+ * `deliveryCodec().encode` writes for the same record.
+ */
+export function encodeDeliveryRecord(record: Omit<WebhookDeliveryRecord, 'events'>, events: readonly EventForRecord[]): Buffer {
+  deliveryHeadType();
+  const tail = deliveryTailType();
+  eventItemType ??= (deliveryCodec().registry.reader.type as unknown as { fields: { name: string; type: { itemsType: Type } }[] }).fields.find(
+    (f) => f.name === 'events',
+  )!.type.itemsType;
+  longType ??= avsc.Type.forSchema('long');
+  const parts: Buffer[] = [(currentHeader ??= deliveryCodec().header), headType!.toBuffer(record)];
+  // Avro arrays: blocks of (count, items), then a zero count; avsc writes one block.
+  if (events.length > 0) {
+    parts.push(longType.toBuffer(events.length));
+    for (const e of events) parts.push(e.avro ?? eventItemType.toBuffer(e.event));
+  }
+  parts.push(longType.toBuffer(0), tail.toBuffer(record));
+  return Buffer.concat(parts);
+}
+
 /** A record's head and where its body continues after `not_before_ms`. */
 export interface PeekedDelivery {
   head: DeliveryHead;

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultSchemasDir } from '../../../src/contract/index.js';
-import { deliveryCodec, peekDelivery, withNotBefore, type WebhookDeliveryRecord } from '../../../src/pipeline/retry/delivery-record.js';
+import { encodeEvent } from '../../../src/contract/index.js';
+import { deliveryCodec, encodeDeliveryRecord, peekDelivery, withNotBefore, type WebhookDeliveryRecord } from '../../../src/pipeline/retry/delivery-record.js';
 
 test('the delivery schema embeds exactly the current WebhookEvent schema', () => {
   const dir = defaultSchemasDir();
@@ -53,4 +54,26 @@ test('peekDelivery declines what it cannot read cheaply: another writer schema, 
   assert.equal(peekDelivery(Buffer.from('not avro at all')), undefined);
   assert.equal(peekDelivery(value.subarray(0, 14)), undefined);
   assert.equal(peekDelivery(Buffer.alloc(0)), undefined);
+});
+
+test('encodeDeliveryRecord writes the same bytes as the codec, copying known event bodies instead of encoding them', () => {
+  const event = (i: number): WebhookDeliveryRecord['events'][number] => ({
+    id: `e${i}`, app_id: 'a', name: i % 2 ? 'member_added' : 'client_event', channel: 'presence-ü', event: i % 2 ? null : 'client-x', data: i % 2 ? null : '{"n":' + i + '}',
+    socket_id: '1.2', user_id: i % 2 ? `u${i}` : null, subscription_count: i % 3 ? null : i, time_ms: 1_700_000_000_000 + i, node_id: i % 2 ? 'n1' : null,
+  });
+  const head = { delivery_id: 'd-9', app_id: 'a', webhook_id: 'hook', attempt: 4, tier: 3, not_before_ms: 1_700_000_009_000, first_failure_ms: 1_700_000_000_001, last_error: 'http_status 503: busy', replay: false };
+  for (const n of [0, 1, 7, 130]) {
+    const events = Array.from({ length: n }, (_, i) => event(i));
+    const expected = deliveryCodec().encode({ ...head, events });
+    const withBodies = events.map((e) => ({ event: e, avro: encodeEvent(e).subarray(10) }));
+    assert.ok(encodeDeliveryRecord(head, withBodies).equals(expected), `${n} events with bodies`);
+    assert.ok(encodeDeliveryRecord(head, events.map((e) => ({ event: e }))).equals(expected), `${n} events encoded`);
+    const mixed = withBodies.map((e, i) => (i % 2 ? { event: e.event } : e));
+    assert.ok(encodeDeliveryRecord({ ...head, replay: true }, mixed).equals(deliveryCodec().encode({ ...head, replay: true, events })), `${n} mixed`);
+  }
+  // The body is used as given (the service only passes bodies it has just decoded):
+  // a wrong one shows up in the record, which proves it was copied, not re-encoded.
+  const e = event(0);
+  const other = encodeEvent({ ...e, id: 'not-e0' }).subarray(10);
+  assert.equal(deliveryCodec().decode(encodeDeliveryRecord(head, [{ event: e, avro: other }])).events[0]!.id, 'not-e0');
 });
