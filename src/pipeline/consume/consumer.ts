@@ -16,7 +16,10 @@ export interface GroupConsumerOptions {
    * its partition pauses and resumes at that time (how retry tiers wait without sleeping).
    */
   onRecord: (tracker: PartitionOffsets, message: KafkaMessage) => number | void;
-  /** True while too much work is in flight: fetching pauses until `resume()`. */
+  /**
+   * True while too much work is in flight: taking records waits (heartbeating) until
+   * `resume()` is called and this turns false.
+   */
   isSaturated: () => boolean;
   /** How often finished offsets are committed. @defaultValue 1000 */
   commitIntervalMs?: number;
@@ -42,6 +45,8 @@ export class GroupConsumer {
   readonly #waits = new Map<string, NodeJS.Timeout>();
   #committing: Promise<void> | undefined;
   #paused = false;
+  /** Wakes an eachBatch that waits for room (resume, pause, stop). */
+  #wake: (() => void) | undefined;
   #joined = false;
   #stopped = false;
   /** consumer.run() was called: pause and resume need kafkajs' group state. */
@@ -121,10 +126,11 @@ export class GroupConsumer {
         resolved = message.offset;
         continue;
       }
-      if (this.#o.isSaturated()) {
-        this.pause();
-        break;
-      }
+      // Backpressure by waiting here, not by pausing: a paused kafkajs consumer re-fetches
+      // what it had not taken and sleeps maxWaitTimeInMs before it looks again, which left
+      // the service idle a quarter of a backlog drain. Waiting keeps this batch in hand and
+      // goes on the moment deliveries make room.
+      if (this.#o.isSaturated() && !(await this.#waitForRoom(heartbeat, isRunning, isStale))) break;
       const notBefore = this.#o.onRecord(tracker, message);
       if (typeof notBefore === 'number') {
         this.#waitUntil(key, pause(), notBefore);
@@ -147,14 +153,43 @@ export class GroupConsumer {
     this.#waits.set(key, timer);
   }
 
-  /** Stops fetching every subscribed topic (backpressure, shutdown). */
+  /**
+   * Waits until the in-flight budget has room. Heartbeats meanwhile so the group keeps the
+   * partitions; false when the wait must end without room (shutdown, rebalance): the
+   * records not taken are fetched again by whoever owns the partition next.
+   */
+  async #waitForRoom(heartbeat: () => Promise<void>, isRunning: () => boolean, isStale: () => boolean): Promise<boolean> {
+    while (this.#o.isSaturated()) {
+      if (this.#paused || this.#stopped || !isRunning() || isStale()) return false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
+      try {
+        await heartbeat();
+      } catch (err) {
+        this.#o.logger.info({ err: errorMessage(err) }, 'heartbeat failed while waiting for room (rebalance); leaving the batch');
+        return false;
+      }
+    }
+    return !this.#paused && !this.#stopped;
+  }
+
+  /** Stops fetching every subscribed topic (shutdown). */
   pause(): void {
+    this.#wake?.();
     if (this.#paused || !this.#running) return;
     this.#paused = true;
     this.#consumer.pause(this.#o.topics.map((topic) => ({ topic })));
   }
 
+  /** Lets a batch that waits for room go on, and undoes `pause()`. */
   resume(): void {
+    this.#wake?.();
     if (!this.#paused || this.#stopped || !this.#running) return;
     this.#paused = false;
     this.#consumer.resume(this.#o.topics.map((topic) => ({ topic })));
@@ -207,6 +242,7 @@ export class GroupConsumer {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#wake?.();
     if (this.#commitTimer) clearInterval(this.#commitTimer);
     for (const timer of this.#waits.values()) clearTimeout(timer);
     await this.#committing;
