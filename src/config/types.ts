@@ -80,6 +80,11 @@ export interface DeliveryConfig {
   /** Events one webhook may have waiting; beyond it, new batches are deferred to a retry tier. */
   max_queued_per_endpoint: number;
   shutdown_grace_ms: number;
+  /**
+   * Threads that build, sign and send requests (HTTP and Lambda), beside the thread that
+   * consumes, routes and batches; 0 delivers on that thread.
+   */
+  worker_threads: number;
   circuit_breaker: CircuitBreakerConfig;
 }
 

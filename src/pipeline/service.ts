@@ -15,6 +15,7 @@ import { WebhookQueue } from './batch/webhook-queue.js';
 import { GroupConsumer } from './consume/consumer.js';
 import { PartitionOffsets } from './consume/offset-tracker.js';
 import { createDeliverer } from './deliver/index.js';
+import { ThreadedDeliverer } from './deliver/threaded.js';
 import type { Deliverer, DeliveryOutcome } from './deliver/types.js';
 import { eventJson } from './deliver/wire.js';
 import { CircuitBreaker } from './retry/circuit-breaker.js';
@@ -96,7 +97,8 @@ export class HookstreamService {
     this.metrics = createMetrics(this.registry);
     this.#topics = topicNames(config);
     this.#router = new Router(config.apps);
-    this.#deliverer = options.deliverer ?? createDeliverer({ logger });
+    const threads = config.delivery.worker_threads;
+    this.#deliverer = options.deliverer ?? (threads > 0 ? new ThreadedDeliverer({ threads, logger }) : createDeliverer({ logger }));
     const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, logger });
     this.#sender = new AckedSender(kafka);
     const common = {
@@ -591,14 +593,17 @@ export class HookstreamService {
 }
 
 /**
- * How long a congested endpoint will surely stay congested: until its longest-running
- * request reaches its timeout, the latest moment a delivery slot frees up. Its overflow is
- * deferred at least that long, so a hung endpoint's events go to a tier once instead of
- * bouncing through the short ones while its requests hang.
+ * How long to hold back a congested endpoint's overflow: as long as it has been stuck so far
+ * (no delivery slot freed), but no longer than until its longest-running request reaches
+ * its timeout, when a slot frees up for sure. A hiccup of half a second sends overflow to
+ * the shortest tier; an endpoint that hangs for seconds has its later overflow go straight
+ * to a tier long enough that it is not read back, and moved on, every second.
  */
 function stallWaitMs(queue: WebhookQueue, webhook: WebhookConfig): number {
+  const now = Date.now();
   const since = queue.oldestRunningSince;
-  return since === undefined ? 0 : Math.max(0, since + webhook.request_timeout_ms - Date.now());
+  if (since === undefined) return 0;
+  return Math.max(0, Math.min(now - queue.lastStartAt, since + webhook.request_timeout_ms - now));
 }
 
 /** Anything that holds a Kafka record until it is finished. */

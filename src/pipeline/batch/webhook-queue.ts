@@ -75,6 +75,11 @@ export class WebhookQueue {
     return this.#running;
   }
 
+  /** When the latest delivery started (a slot was free then); 0 before the first. */
+  get lastStartAt(): number {
+    return this.#lastStartAt;
+  }
+
   /** When the longest-running delivery started (undefined when none runs). */
   get oldestRunningSince(): number | undefined {
     return this.#runningSince[0];
