@@ -629,7 +629,7 @@ async function caseE(ctx: Ctx): Promise<void> {
     await fill(ctx, topic, ISO_EVENTS, [app]);
     // Alone first: the run with bad webhooks leaves records on the shared retry topics.
     const alone = await isoRun(ctx, receiver, { ...base, groupId: `bench-e-alone-${ctx.suffix}`, apps: [{ id: app, webhooks: [healthy] }] });
-    out(`  healthy alone:      ${fmt(alone.rate)} events/s (${fmt(alone.seconds, 2)} s, longest stall ${fmt(alone.stallMs)} ms)`);
+    out(`  healthy alone:      ${fmt(alone.rate)} events/s (${fmt(alone.seconds, 2)} s, longest stall ${fmt(alone.stallMs)} ms); ${alone.cpu}`);
     const bad = await isoRun(
       ctx,
       receiver,
@@ -647,6 +647,7 @@ async function caseE(ctx: Ctx): Promise<void> {
       `  with bad endpoints: ${fmt(bad.rate)} events/s (${fmt(bad.seconds, 2)} s, longest stall ${fmt(bad.stallMs)} ms); ` +
         `never-answering endpoint got ${hanging.requests} requests on ${hanging.connections} connections, always-500 endpoint ${failing.requests} requests`,
     );
+    out(`  with bad endpoints: ${bad.cpu}`);
     out(`  service metrics (with bad endpoints): ${bad.metrics}`);
     out(`  healthy progress with bad endpoints (s: events): ${bad.timeline}`);
     const ratio = bad.rate / alone.rate;
@@ -664,18 +665,21 @@ async function isoRun(
   receiver: CountingReceiver,
   input: ServiceConfigInput,
   beforeClose?: () => Promise<void>,
-): Promise<{ rate: number; seconds: number; stallMs: number; timeline: string; metrics: string }> {
+): Promise<{ rate: number; seconds: number; stallMs: number; timeline: string; metrics: string; cpu: string }> {
   await receiver.reset();
   const service = new HookstreamService({ config: serviceConfig(input), logger: ctx.logger });
   const done = receiver.waitForUnique(ISO_EVENTS, 300_000);
   const watch = watchProgress(receiver, 250);
   const t0 = Date.now();
+  const cpu = new CpuMeter();
+  let usage: ReturnType<CpuMeter['read']> | undefined;
   let r: (ReceiverStats & { at: number }) | undefined;
   let failure: unknown;
   try {
     mark('service-start');
     await service.start();
     r = await done;
+    usage = cpu.read();
     mark('service-done');
   } catch (err) {
     failure = err;
@@ -705,7 +709,8 @@ async function isoRun(
   const perSecond: [number, number][] = [];
   for (const point of w.timeline) if (point[0] >= perSecond.length * 1000) perSecond.push(point);
   const timeline = perSecond.map(([ms, n]) => `${fmt(ms / 1000)}:${fmt(n)}`).join(' ');
-  return { rate: stats.unique / seconds, seconds, stallMs: w.longestStallMs, timeline, metrics };
+  const cpuLine = usage ? `${cpuText(usage, 'process (service threads + receiver)')}; main thread busy ${fmt((usage.mainCpuSeconds / seconds) * 100)}%` : '';
+  return { rate: stats.unique / seconds, seconds, stallMs: w.longestStallMs, timeline, metrics, cpu: cpuLine };
 }
 
 main().catch((err: unknown) => {

@@ -82,7 +82,8 @@ export interface DeliveryConfig {
   shutdown_grace_ms: number;
   /**
    * Threads that build, sign and send requests (HTTP and Lambda), beside the thread that
-   * consumes, routes and batches; 0 delivers on that thread.
+   * consumes, routes and batches; with any, hand-offs to retry tiers and the dead-letter
+   * topic are produced from a thread of their own as well. 0 does everything on one thread.
    */
   worker_threads: number;
   circuit_breaker: CircuitBreakerConfig;

@@ -6,6 +6,11 @@ export interface OutgoingRecord {
   key: string | Buffer;
   value: Buffer;
   headers?: IHeaders;
+  /**
+   * The caller made `value` for this send and will not touch it again, so a sender may
+   * take it over (a `ThreadedSender` transfers it to its thread instead of copying it).
+   */
+  owned?: boolean;
 }
 
 /**

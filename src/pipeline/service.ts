@@ -5,6 +5,7 @@ import { decodeEvent, eventCodec } from '../contract/index.js';
 import type { WebhookEvent } from '../contract/types.js';
 import { errorMessage } from '../errors.js';
 import { AckedSender } from '../kafka/acked-sender.js';
+import { ThreadedSender, type RecordSender } from '../kafka/threaded-sender.js';
 import { createKafka } from '../kafka/client.js';
 import { formatDelay, topicNames, type TopicNames } from '../kafka/topics.js';
 import type { Logger } from '../observability/logger.js';
@@ -72,7 +73,7 @@ export class HookstreamService {
   readonly #topics: TopicNames;
   readonly #router: Router;
   readonly #deliverer: Deliverer;
-  readonly #sender: AckedSender;
+  readonly #sender: RecordSender;
   readonly #events: GroupConsumer;
   readonly #tiers: GroupConsumer | undefined;
   readonly #queues = new Map<string, WebhookQueue>();
@@ -100,7 +101,10 @@ export class HookstreamService {
     const threads = config.delivery.worker_threads;
     this.#deliverer = options.deliverer ?? (threads > 0 ? new ThreadedDeliverer({ threads, logger }) : createDeliverer({ logger }));
     const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, logger });
-    this.#sender = new AckedSender(kafka);
+    this.#sender =
+      config.delivery.worker_threads > 0
+        ? new ThreadedSender({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, logger })
+        : new AckedSender(kafka);
     const common = {
       kafka,
       logger,
@@ -302,6 +306,7 @@ export class HookstreamService {
         topic: tiers[tier]!.name,
         key: head.app_id,
         value: withNotBefore(value, peeked, Date.now() + tiers[tier]!.delayMs),
+        owned: true,
         headers: { 'hookstream-delivery-id': head.delivery_id },
       }),
     );
@@ -474,7 +479,7 @@ export class HookstreamService {
   async #publishRetry(batch: Batch, tier: number, delayMs: number, error: string, recordTier = tier): Promise<void> {
     const topic = this.#topics.retries[tier]!.name;
     const value = encodeDeliveryRecord(recordOf(batch, recordTier, Date.now() + delayMs, error), batch.items);
-    await this.#sender.send({ topic, key: batch.app.id, value, headers: { 'hookstream-delivery-id': batch.deliveryId } });
+    await this.#sender.send({ topic, key: batch.app.id, value, owned: true, headers: { 'hookstream-delivery-id': batch.deliveryId } });
   }
 
   async #publishDeadLetter(value: Buffer, record: DeliveryHead, reason: string, error: string, origin: Origin): Promise<void> {
@@ -482,6 +487,7 @@ export class HookstreamService {
       topic: this.#topics.dlq,
       key: record.app_id,
       value,
+      owned: true,
       headers: dlqHeaders('delivery', origin, reason, error, record.attempt, { appId: record.app_id, webhookId: record.webhook_id }),
     });
     this.metrics.deadLettered.inc({ reason });

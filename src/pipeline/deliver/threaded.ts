@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { AppConfig, WebhookConfig } from '../../config/types.js';
 import type { Logger } from '../../observability/logger.js';
+import { relayLogLine } from '../../observability/thread-log.js';
 import type { HttpDelivererOptions } from './http.js';
 import type { LambdaDelivererOptions } from './lambda.js';
 import type { Deliverer, DeliveryOutcome, DeliveryRequest } from './types.js';
@@ -30,15 +31,6 @@ export interface ThreadedDelivererOptions {
   /** Receives the threads' log lines. */
   logger: Logger;
 }
-
-const PINO_LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = {
-  10: 'trace',
-  20: 'debug',
-  30: 'info',
-  40: 'warn',
-  50: 'error',
-  60: 'fatal',
-};
 
 interface Thread {
   worker: Worker;
@@ -148,7 +140,7 @@ export class ThreadedDeliverer implements Deliverer {
           return;
         }
         case 'log':
-          this.#log(message.line);
+          relayLogLine(this.#o.logger, message.line, 'delivery');
           return;
         case 'closed':
           thread.closed?.();
@@ -172,17 +164,5 @@ export class ThreadedDeliverer implements Deliverer {
       }
     });
     return thread;
-  }
-
-  #log(line: string): void {
-    let entry: Record<string, unknown>;
-    try {
-      entry = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      return;
-    }
-    const { level, msg, time: _time, pid: _pid, hostname: _hostname, ...fields } = entry;
-    const method = PINO_LEVELS[Number(level)] ?? 'info';
-    this.#o.logger[method]({ ...fields, thread: 'delivery' }, typeof msg === 'string' ? msg : '');
   }
 }

@@ -5,9 +5,8 @@
  * Messages are described in `threaded.ts`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Writable } from 'node:stream';
 import type { AppConfig, WebhookConfig } from '../../config/types.js';
-import { createLogger } from '../../observability/logger.js';
+import { threadLogger } from '../../observability/thread-log.js';
 import { createDeliverer } from './index.js';
 import type { DeliveryOutcome } from './types.js';
 import type { FromWorker, ToWorker, WorkerInit } from './threaded.js';
@@ -19,15 +18,7 @@ const init = workerData as WorkerInit;
 const post = (message: FromWorker): void => port.postMessage(message);
 // Log lines go to the main thread's logger, so they land where the service logs (and
 // are redacted there like every other line).
-const logger = createLogger({
-  level: init.logLevel,
-  destination: new Writable({
-    write(chunk: Buffer | string, _encoding, callback) {
-      post({ type: 'log', line: chunk.toString() });
-      callback();
-    },
-  }),
-});
+const logger = threadLogger(init.logLevel, (line) => post({ type: 'log', line }));
 const deliverer = createDeliverer({ http: init.http, lambda: init.lambda, logger });
 const targets = new Map<number, { app: Pick<AppConfig, 'id' | 'key' | 'secret'>; webhook: WebhookConfig }>();
 

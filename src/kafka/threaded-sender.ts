@@ -1,0 +1,131 @@
+import { Worker } from 'node:worker_threads';
+import { HookstreamError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import { relayLogLine } from '../observability/thread-log.js';
+import type { OutgoingRecord } from './acked-sender.js';
+
+/** What the hand-off thread starts with. */
+export interface SenderInit {
+  brokers: string[];
+  clientId: string;
+  logLevel: string;
+}
+
+/** Main thread → hand-off thread. */
+export type SenderRequest =
+  | { type: 'connect'; id: number }
+  | { type: 'send'; id: number; topic: string; key: string | Uint8Array; value: Uint8Array; headers?: Record<string, string | Uint8Array> }
+  | { type: 'close'; id: number };
+
+/** Hand-off thread → main thread. */
+export type SenderReply = { type: 'done'; id: number } | { type: 'fail'; id: number; message: string } | { type: 'log'; line: string };
+
+/** Sends records with the broker's acknowledgement: `AckedSender`, or its threaded twin. */
+export interface RecordSender {
+  connect(): Promise<void>;
+  /** Resolves once the broker has acknowledged the record (acks=all); rejects if it never does. */
+  send(record: OutgoingRecord): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Pending {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * An `AckedSender` on a worker thread (`sender-worker.ts`). Hand-offs to retry tiers and the
+ * dead-letter topic are large records (a batch of events each), and kafkajs encodes produce
+ * requests in JavaScript; with a dead endpoint that was the largest cost left on the main
+ * thread. A value the caller marks `owned` is transferred when it spans a whole
+ * ArrayBuffer, otherwise copied. A thread that dies fails what it was sending (the caller
+ * tries again, as after any failed send) and is replaced.
+ */
+export class ThreadedSender implements RecordSender {
+  readonly #init: SenderInit;
+  readonly #logger: Logger;
+  #worker: Worker;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 0;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: { brokers: string[]; clientId: string; logger: Logger }) {
+    this.#logger = options.logger;
+    this.#init = { brokers: options.brokers, clientId: options.clientId, logLevel: options.logger.level };
+    this.#worker = this.#spawn();
+  }
+
+  connect(): Promise<void> {
+    return this.#request((id) => ({ type: 'connect', id }));
+  }
+
+  send(record: OutgoingRecord): Promise<void> {
+    if (this.#closing) return Promise.reject(new HookstreamError('HS_PRODUCER_CLOSED', 'hand-off producer is closed'));
+    const { value } = record;
+    const whole = value.byteOffset === 0 && value.byteLength === value.buffer.byteLength && value.buffer instanceof ArrayBuffer;
+    const transfer = record.owned === true && whole ? [value.buffer as ArrayBuffer] : [];
+    return this.#request(
+      (id) => ({
+        type: 'send',
+        id,
+        topic: record.topic,
+        key: record.key,
+        value,
+        ...(record.headers ? { headers: plainHeaders(record.headers) } : {}),
+      }),
+      transfer,
+    );
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#request((id) => ({ type: 'close', id })).finally(() => this.#worker.terminate());
+    return this.#closing;
+  }
+
+  #request(build: (id: number) => SenderRequest, transfer: ArrayBuffer[] = []): Promise<void> {
+    const id = this.#nextId++;
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage(build(id), transfer);
+    });
+  }
+
+  #spawn(): Worker {
+    const worker = new Worker(new URL('./sender-worker.js', import.meta.url), { workerData: this.#init });
+    worker.on('message', (message: SenderReply) => {
+      if (message.type === 'log') {
+        relayLogLine(this.#logger, message.line, 'handoff');
+        return;
+      }
+      const pending = this.#pending.get(message.id);
+      this.#pending.delete(message.id);
+      if (message.type === 'done') pending?.resolve();
+      else pending?.reject(new Error(message.message));
+    });
+    worker.on('error', (err) => this.#logger.error({ err: err.message }, 'hand-off thread failed'));
+    worker.on('exit', (code) => {
+      for (const pending of this.#pending.values()) pending.reject(new Error(`hand-off thread exited (code ${code})`));
+      this.#pending.clear();
+      if (this.#closing || this.#worker !== worker) return;
+      this.#logger.error({ code }, 'hand-off thread exited; starting a new one');
+      this.#worker = this.#spawn();
+    });
+    return worker;
+  }
+
+  /** Ends the hand-off thread the way a crash would. For tests of the recovery path. @internal */
+  async terminateThread(): Promise<void> {
+    await this.#worker.terminate();
+  }
+}
+
+/** Header values as strings or bytes (kafkajs also allows arrays; hookstream never sends them). */
+function plainHeaders(headers: NonNullable<OutgoingRecord['headers']>): Record<string, string | Uint8Array> {
+  const out: Record<string, string | Uint8Array> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) out[name] = first;
+  }
+  return out;
+}
