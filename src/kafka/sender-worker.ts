@@ -20,6 +20,8 @@ const post = (message: SenderReply): void => port.postMessage(message);
 const logger = threadLogger(init.logLevel, (line) => post({ type: 'log', line }));
 const sender = new AckedSender(createKafka({ brokers: init.brokers, clientId: init.clientId, logger }));
 
+logger.info('hand-off thread ready');
+
 // Structured clone turns a Buffer into a plain Uint8Array; kafkajs wants Buffers.
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 const asKey = (key: string | Uint8Array): string | Buffer => (typeof key === 'string' ? key : asBuffer(key));

@@ -15,7 +15,7 @@ import type { Batch, BatchItem } from './batch/types.js';
 import { WebhookQueue } from './batch/webhook-queue.js';
 import { GroupConsumer } from './consume/consumer.js';
 import { PartitionOffsets } from './consume/offset-tracker.js';
-import { createDeliverer } from './deliver/index.js';
+import { lazyDeliverer } from './deliver/lazy.js';
 import { ThreadedDeliverer } from './deliver/threaded.js';
 import type { Deliverer, DeliveryOutcome } from './deliver/types.js';
 import { eventJson } from './deliver/wire.js';
@@ -99,7 +99,11 @@ export class HookstreamService {
     this.#topics = topicNames(config);
     this.#router = new Router(config.apps);
     const threads = config.delivery.worker_threads;
-    this.#deliverer = options.deliverer ?? (threads > 0 ? new ThreadedDeliverer({ threads, logger }) : createDeliverer({ logger }));
+    this.#deliverer =
+      options.deliverer ??
+      (threads > 0
+        ? new ThreadedDeliverer({ threads, logger })
+        : lazyDeliverer(async () => (await import('./deliver/index.js')).createDeliverer({ logger })));
     const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, logger });
     this.#sender =
       config.delivery.worker_threads > 0

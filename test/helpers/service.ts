@@ -72,8 +72,8 @@ export function testLogger(): Logger {
 }
 
 /** Starts the service in this process and waits until it has joined its groups. */
-export async function startService(t: TestContext, raw: Record<string, unknown>, options: { commitIntervalMs?: number } = {}): Promise<HookstreamService> {
-  const service = new HookstreamService({ config: parseConfig(raw), logger: testLogger(), commitIntervalMs: options.commitIntervalMs ?? 200 });
+export async function startService(t: TestContext, raw: Record<string, unknown>, options: { commitIntervalMs?: number; logger?: Logger } = {}): Promise<HookstreamService> {
+  const service = new HookstreamService({ config: parseConfig(raw), logger: options.logger ?? testLogger(), commitIntervalMs: options.commitIntervalMs ?? 200 });
   defer(t, () => service.close());
   await service.start();
   await waitUntil(() => service.ready, 30_000, 'service joined its consumer groups');

@@ -1,4 +1,4 @@
-import { InvokeCommand, LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
+import type { LambdaClient, LambdaClientConfig } from '@aws-sdk/client-lambda';
 import type { Logger } from '../../observability/logger.js';
 import type { Deliverer, DeliveryOutcome, DeliveryRequest, FailureKind } from './types.js';
 import { buildBody } from './wire.js';
@@ -78,7 +78,12 @@ export function createLambdaDeliverer(options: LambdaDelivererOptions = {}): Del
   const running = new Set<Promise<DeliveryOutcome>>();
   let closing: Promise<void> | undefined;
 
-  function clientFor(region: string): LambdaClient {
+  // The AWS SDK is loaded on the first Lambda delivery: an HTTP-only deployment never pays
+  // its memory (about 15 MB per thread) or its start-up time.
+  let sdk: Promise<typeof import('@aws-sdk/client-lambda')> | undefined;
+
+  async function clientFor(region: string): Promise<{ client: LambdaClient; InvokeCommand: (typeof import('@aws-sdk/client-lambda'))['InvokeCommand'] }> {
+    const { LambdaClient, InvokeCommand } = await (sdk ??= import('@aws-sdk/client-lambda'));
     let client = clients.get(region);
     if (client === undefined) {
       const config: LambdaClientConfig = {
@@ -92,7 +97,7 @@ export function createLambdaDeliverer(options: LambdaDelivererOptions = {}): Del
       clients.set(region, client);
       options.logger?.debug({ region, custom_endpoint: options.endpoint !== undefined }, 'lambda client created');
     }
-    return client;
+    return { client, InvokeCommand };
   }
 
   async function invoke(req: DeliveryRequest): Promise<DeliveryOutcome> {
@@ -103,18 +108,19 @@ export function createLambdaDeliverer(options: LambdaDelivererOptions = {}): Del
 
     // Fresh time_ms per attempt, as for HTTP; Lambda payloads are not signed.
     const payload = Buffer.from(buildBody(req.eventsJson, now()), 'utf8');
-    const command = new InvokeCommand({
-      FunctionName: target.function_name,
-      InvocationType: target.invocation_type,
-      Payload: payload,
-      ...(target.qualifier === undefined ? {} : { Qualifier: target.qualifier }),
-    });
 
     const timeoutMs = req.webhook.request_timeout_ms;
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), timeoutMs);
     try {
-      const out = await clientFor(target.region).send(command, { abortSignal: deadline.signal });
+      const { client, InvokeCommand } = await clientFor(target.region);
+      const command = new InvokeCommand({
+        FunctionName: target.function_name,
+        InvocationType: target.invocation_type,
+        Payload: payload,
+        ...(target.qualifier === undefined ? {} : { Qualifier: target.qualifier }),
+      });
+      const out = await client.send(command, { abortSignal: deadline.signal });
       const status = out.StatusCode ?? 0;
       if (out.FunctionError !== undefined && out.FunctionError !== '') {
         const returned = out.Payload === undefined ? '' : snippet(out.Payload, FUNCTION_ERROR_SNIPPET_CHARS);

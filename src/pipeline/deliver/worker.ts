@@ -20,6 +20,7 @@ const post = (message: FromWorker): void => port.postMessage(message);
 // are redacted there like every other line).
 const logger = threadLogger(init.logLevel, (line) => post({ type: 'log', line }));
 const deliverer = createDeliverer({ http: init.http, lambda: init.lambda, logger });
+logger.info('delivery thread ready');
 const targets = new Map<number, { app: Pick<AppConfig, 'id' | 'key' | 'secret'>; webhook: WebhookConfig }>();
 
 port.on('message', (message: ToWorker) => {
