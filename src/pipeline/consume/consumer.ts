@@ -116,8 +116,9 @@ export class GroupConsumer {
       this.#trackers.set(key, tracker);
     }
     let resolved: string | undefined;
-    // Checked once per batch: nothing in the loop awaits, so neither can change before it
-    // ends, and isStale() JSON-encodes a key on every call (2.5% of a drain's CPU).
+    // Checked once per batch, not per record: isStale() JSON-encodes a key on every call
+    // (2.5% of a drain's CPU). The loop only awaits in #waitForRoom, which checks both
+    // again before each wait and ends the batch on a failed heartbeat (a rebalance).
     const live = isRunning() && !isStale();
     for (const message of live ? batch.messages : []) {
       // After a rebalance that kept this partition, kafkajs fetches again from the committed
