@@ -144,10 +144,11 @@ export class WebhookQueue {
       const wait = 1 - stalled;
       // Check again when it would count as stalled: by then the consumer may be paused
       // (in-flight bound reached), so no new event would bring us back here.
+      // Unref'd: a check due after shutdown has nothing to hold the process for.
       this.#shedTimer ??= setTimeout(() => {
         this.#shedTimer = undefined;
         this.#shed();
-      }, wait);
+      }, wait).unref();
       return;
     }
     while (this.#queuedEvents - this.#window.length > max) {
