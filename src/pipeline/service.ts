@@ -106,7 +106,7 @@ export class HookstreamService {
         : lazyDeliverer(async () => (await import('./deliver/index.js')).createDeliverer({ logger })));
     const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, logger });
     this.#sender =
-      config.delivery.worker_threads > 0
+      threads > 0
         ? new ThreadedSender({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, logger })
         : new AckedSender(kafka);
     const common = {
@@ -214,7 +214,7 @@ export class HookstreamService {
     // copies it instead of encoding the event again.
     const avro = eventCodec().currentBody(message.value);
     for (const webhook of route.webhooks) {
-      (this.#queueOf.get(webhook) ?? this.#queue(route.app, webhook)).add({ event, json, avro, timeMs: event.time_ms, bytes, source: { tracker, entry } });
+      this.#queue(route.app, webhook).add({ event, json, avro, timeMs: event.time_ms, bytes, source: { tracker, entry } });
     }
   }
 
@@ -284,23 +284,19 @@ export class HookstreamService {
     if (!app || !webhook) return false;
     const key = `${app.id}\u0000${webhook.id}`;
     const breaker = this.#breakers.get(key);
-    let tier: number;
+    const queue = this.#queues.get(key);
+    let wait: number;
     let reason: 'circuit_open' | 'endpoint_backlog';
     if (breaker?.state === 'open') {
-      const wait = breaker.remainingMs();
-      tier = tiers.findIndex((t) => t.delayMs >= wait);
-      if (tier < 0) tier = tiers.length - 1;
+      wait = breaker.remainingMs();
       reason = 'circuit_open';
-    } else if (this.#queues.get(key)?.congested) {
-      // At least until a slot must free up, and each hop longer, like a failing attempt's retries.
-      const wait = stallWaitMs(this.#queues.get(key)!, webhook);
-      tier = tiers.findIndex((t) => t.delayMs >= wait);
-      if (tier < 0) tier = tiers.length - 1;
-      tier = Math.max(tier, Math.min(tiers.length - 1, this.#tierIndex(tracker.topic) + 1));
+    } else if (queue?.congested) {
+      wait = stallWaitMs(queue, webhook);
       reason = 'endpoint_backlog';
     } else {
       return false;
     }
+    const tier = this.#deferralTier(wait, this.#tierIndex(tracker.topic));
     const value = message.value!;
     const entry = tracker.take(Number(message.offset), 1);
     this.#inFlight++;
@@ -315,6 +311,17 @@ export class HookstreamService {
       }),
     );
     return true;
+  }
+
+  /**
+   * The tier for a batch deferred without an attempt: the first whose delay covers
+   * `waitMs`, capped at the last; one read from tier `fromTier` goes at least one further,
+   * so a batch that keeps being deferred waits longer each time.
+   */
+  #deferralTier(waitMs: number, fromTier: number): number {
+    const last = this.#topics.retries.length - 1;
+    const covering = this.#topics.retries.findIndex((t) => t.delayMs >= waitMs);
+    return Math.max(covering < 0 ? last : covering, Math.min(last, fromTier + 1));
   }
 
   /** Index in `retry.delays_ms` of a retry tier topic (-1 for any other topic). */
@@ -352,6 +359,9 @@ export class HookstreamService {
   }
 
   #queue(app: AppConfig, webhook: WebhookConfig, replay = false): WebhookQueue {
+    // The per-event path: found by the webhook object, without building a key.
+    const live = replay ? undefined : this.#queueOf.get(webhook);
+    if (live) return live;
     const key = `${app.id}\u0000${webhook.id}${replay ? '\u0000replay' : ''}`;
     let queue = this.#queues.get(key);
     if (!queue) {
@@ -472,10 +482,7 @@ export class HookstreamService {
    */
   #defer(batch: Batch, waitMs: number, why: string): Promise<void> {
     const tiers = this.#topics.retries;
-    let tier = tiers.findIndex((t) => t.delayMs >= waitMs);
-    if (tier < 0) tier = tiers.length - 1;
-    // A batch read from a tier and deferred again waits longer than it did last time.
-    if (batch.sourceTier !== undefined) tier = Math.max(tier, Math.min(tiers.length - 1, batch.sourceTier + 1));
+    const tier = this.#deferralTier(waitMs, batch.sourceTier ?? -1);
     this.metrics.deferred.inc({ reason: why === 'circuit open' ? 'circuit_open' : 'endpoint_backlog' });
     return this.#handOff(batch.items, () => this.#publishRetry(batch, tier, tiers[tier]!.delayMs, batch.lastError ?? why, batch.tier));
   }
