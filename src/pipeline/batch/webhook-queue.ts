@@ -22,7 +22,7 @@ export interface WebhookQueueOptions {
    * both, the newest sealed batches are given to `overflow`, so that an endpoint that hangs
    * or crawls cannot fill the service's in-flight budget and stall every other endpoint. A
    * queue that is long only because a backlog is being drained keeps moving, so it is never
-   * shed: the global in-flight bound (pausing the consumer) is what holds it.
+   * shed: the global in-flight bound (the consumer waits for room) is what holds it.
    * @defaultValue Infinity
    */
   maxQueuedEvents?: number;
@@ -142,9 +142,9 @@ export class WebhookQueue {
     if (stalled === -Infinity) return; // a slot is free: the queue is moving
     if (stalled <= 0) {
       const wait = 1 - stalled;
-      // Check again when it would count as stalled: by then the consumer may be paused
-      // (in-flight bound reached), so no new event would bring us back here.
-      // Unref'd: a check due after shutdown has nothing to hold the process for.
+      // Check again when it would count as stalled: by then the consumer may be waiting for
+      // room (in-flight bound reached), so no new event would bring us back here. Unref'd:
+      // a check due after shutdown has nothing to hold the process for.
       this.#shedTimer ??= setTimeout(() => {
         this.#shedTimer = undefined;
         this.#shed();
