@@ -49,7 +49,7 @@ export interface ServiceOptions {
   consume?: boolean;
 }
 
-/** In-flight events below this share of the limit let a paused consumer fetch again. */
+/** In-flight events at or below this share of the limit let a waiting consumer go on. */
 const RESUME_RATIO = 0.5;
 
 /**
@@ -391,7 +391,7 @@ export class HookstreamService {
    * The per-endpoint queue cap in effect: `max_queued_per_endpoint`, but never more than a
    * quarter of `max_in_flight_events`. A stalled endpoint keeps its capped queue plus its
    * running requests in flight; if that alone stayed above the resume mark (half the
-   * in-flight budget) a paused consumer would never resume, and every endpoint would wait
+   * in-flight budget) a waiting consumer would never go on, and every endpoint would wait
    * for the stalled one's requests to time out.
    */
   #maxQueuedPerEndpoint(): number {

@@ -73,13 +73,13 @@ export interface EventForRecord {
  * `deliveryCodec().encode` writes for the same record.
  */
 export function encodeDeliveryRecord(record: Omit<WebhookDeliveryRecord, 'events'>, events: readonly EventForRecord[]): Buffer {
-  deliveryHeadType();
+  const head = deliveryHeadType();
   const tail = deliveryTailType();
   eventItemType ??= (deliveryCodec().registry.reader.type as unknown as { fields: { name: string; type: { itemsType: Type } }[] }).fields.find(
     (f) => f.name === 'events',
   )!.type.itemsType;
   longType ??= avsc.Type.forSchema('long');
-  const parts: Buffer[] = [(currentHeader ??= deliveryCodec().header), headType!.toBuffer(record)];
+  const parts: Buffer[] = [(currentHeader ??= deliveryCodec().header), head.toBuffer(record)];
   // Avro arrays: blocks of (count, items), then a zero count; avsc writes one block.
   if (events.length > 0) {
     parts.push(longType.toBuffer(events.length));
