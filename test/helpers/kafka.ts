@@ -5,7 +5,7 @@
 import { waitForTopicLeaders } from '../../src/kafka/topics.js';
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
-import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type ConsumerConfig, type Producer, type ProducerConfig } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type ConsumerConfig, type KafkaMessage, type Producer, type ProducerConfig } from 'kafkajs';
 
 /** Bootstrap servers of the broker the test runner chose (test/run.ts sets KAFKA_BROKERS). */
 export function brokers(): string[] {
@@ -106,4 +106,38 @@ export async function createConsumer(t: TestContext, config: ConsumerConfig): Pr
   await consumer.connect();
   defer(t, () => consumer.disconnect());
   return consumer;
+}
+
+/** One record read back from a topic. */
+export interface ReadBack {
+  partition: number;
+  message: KafkaMessage;
+}
+
+/**
+ * Reads `count` records of a topic from its beginning in a group of its own; rejects when
+ * fewer arrive within `timeoutMs`. For tests that check what was written.
+ */
+export async function readRecords(t: TestContext, topic: string, count: number, timeoutMs = 30_000): Promise<ReadBack[]> {
+  const consumer = await createConsumer(t, { groupId: uniqueName('hs-it-read') });
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  const records: ReadBack[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`read ${records.length} of ${count} records of ${topic} within ${timeoutMs} ms`)), timeoutMs);
+    consumer
+      .run({
+        eachMessage: async ({ partition, message }) => {
+          records.push({ partition, message });
+          if (records.length === count) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      })
+      .catch((err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      });
+  });
+  return records;
 }

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Consumer, KafkaMessage } from 'kafkajs';
-import { createConsumer, createProducer, createTopics, uniqueName } from '../helpers/kafka.js';
+import { createProducer, createTopics, readRecords, uniqueName } from '../helpers/kafka.js';
 
 test('the test broker round-trips records through a topic and a consumer group', { timeout: 60_000 }, async (t) => {
   const topic = uniqueName('hs-it-roundtrip');
@@ -15,9 +14,7 @@ test('the test broker round-trips records through a topic and a consumer group',
   ];
   await producer.send({ topic, messages: sent });
 
-  const consumer = await createConsumer(t, { groupId: uniqueName('hs-it-roundtrip-group') });
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  const received = await collect(consumer, sent.length, 30_000);
+  const received = (await readRecords(t, topic, sent.length)).map((r) => r.message);
 
   const seen = received.map((m) => ({ key: m.key?.toString(), value: m.value?.toString(), header: m.headers?.['hs-test']?.toString() }));
   const expected = sent.map((m) => ({ key: m.key, value: m.value, header: m.headers['hs-test'] }));
@@ -27,24 +24,3 @@ test('the test broker round-trips records through a topic and a consumer group',
   const app1 = received.filter((m) => m.key?.toString() === 'app-1').map((m) => m.value?.toString());
   assert.deepEqual(app1, ['channel_occupied', 'channel_vacated']);
 });
-
-function collect(consumer: Consumer, count: number, timeoutMs: number): Promise<KafkaMessage[]> {
-  const messages: KafkaMessage[] = [];
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`received ${messages.length} of ${count} messages within ${timeoutMs} ms`)), timeoutMs);
-    consumer
-      .run({
-        eachMessage: async ({ message }) => {
-          messages.push(message);
-          if (messages.length === count) {
-            clearTimeout(timer);
-            resolve(messages);
-          }
-        },
-      })
-      .catch((err: unknown) => {
-        clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      });
-  });
-}

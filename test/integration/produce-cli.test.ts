@@ -4,11 +4,11 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
-import { Partitioners, type KafkaMessage } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import { run } from '../../src/cli/produce.js';
 import { KNOWN_EVENT_NAMES, decodeEvent, type WebhookEvent } from '../../src/contract/index.js';
 import { waitForTopicLeaders } from '../../src/kafka/topics.js';
-import { brokers, createAdmin, createConsumer, defer, uniqueName, withAdmin } from '../helpers/kafka.js';
+import { brokers, createAdmin, defer, readRecords, uniqueName, withAdmin } from '../helpers/kafka.js';
 import { capture } from '../helpers/io.js';
 
 /**
@@ -35,33 +35,6 @@ async function produce(args: string[], stdin: Readable = Readable.from([])): Pro
   const err = capture();
   const code = await run(args, { stdin, stdout: out.stream, stderr: err.stream });
   return { code, stdout: out.text(), stderr: err.text() };
-}
-
-interface Received {
-  partition: number;
-  offset: string;
-  message: KafkaMessage;
-}
-
-async function readAll(t: TestContext, topic: string, count: number): Promise<Received[]> {
-  const consumer = await createConsumer(t, { groupId: uniqueName('hs-it-produce-group') });
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  const received: Received[] = [];
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`read ${received.length} of ${count} records in 60 s`)), 60_000);
-    consumer
-      .run({
-        eachMessage: async ({ partition, message }) => {
-          received.push({ partition, offset: message.offset, message });
-          if (received.length === count) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      })
-      .catch(reject);
-  });
-  return received;
 }
 
 /** A small deterministic PRNG, so a failure can be reproduced line for line. */
@@ -139,9 +112,9 @@ test('produce sends 10,000 NDJSON events of 50 apps; read back identical, each a
   assert.equal(result.code, 0);
   assert.equal(result.stdout, `sent 10000 events to ${topic}\n`);
 
-  const received = await readAll(t, topic, 10_000);
+  const received = await readRecords(t, topic, 10_000, 60_000);
   // Per partition in offset order, then per app: the order the consumer will see.
-  received.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
+  received.sort((a, b) => a.partition - b.partition || Number(BigInt(a.message.offset) - BigInt(b.message.offset)));
   const byApp = new Map<string, { partitions: Set<number>; events: WebhookEvent[] }>();
   for (const r of received) {
     const key = r.message.key!.toString('utf8');
@@ -213,7 +186,7 @@ test('produce reports bad lines with their numbers, still sends the good ones, a
   assert.equal(reports[4], '4 bad line(s) not sent (see above)');
   assert.equal(reports.length, 5);
 
-  const received = await readAll(t, topic, 2);
+  const received = await readRecords(t, topic, 2, 60_000);
   assert.deepEqual(received.map((r) => decodeEvent(r.message.value!).channel).sort(), ['one', 'two']);
 });
 

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test, type TestContext } from 'node:test';
-import type { Admin, KafkaMessage } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { decodeEvent } from '../../src/contract/index.js';
 import { EventValidationError, HookstreamError } from '../../src/errors.js';
 import { createProducer, type Producer, type ProducerOptions, type PublishEvent } from '../../src/producer/index.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { waitForTopicLeaders } from '../../src/kafka/topics.js';
-import { brokers, createAdmin, createConsumer, defer, uniqueName, withAdmin } from '../helpers/kafka.js';
+import { brokers, createAdmin, defer, readRecords, uniqueName, withAdmin } from '../helpers/kafka.js';
 
 /**
  * Like the helper's createTopics, but waits for leaders itself: kafkajs' `waitForLeaders`
@@ -47,27 +47,6 @@ async function recordCount(admin: Admin, topic: string): Promise<number> {
   }
 }
 
-async function readAll(t: TestContext, topic: string, count: number): Promise<KafkaMessage[]> {
-  const consumer = await createConsumer(t, { groupId: uniqueName('hs-it-producer-group') });
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  const messages: KafkaMessage[] = [];
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`read ${messages.length} of ${count} records in 30 s`)), 30_000);
-    consumer
-      .run({
-        eachMessage: async ({ message }) => {
-          messages.push(message);
-          if (messages.length === count) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      })
-      .catch(reject);
-  });
-  return messages;
-}
-
 const occupied = (app: string, channel: string): PublishEvent => ({ app_id: app, name: 'channel_occupied', channel });
 
 test('publish resolves after the broker acknowledged; id, time and node are filled in', { timeout: 60_000 }, async (t) => {
@@ -78,7 +57,7 @@ test('publish resolves after the broker acknowledged; id, time and node are fill
   // Acknowledged means readable: the high watermark already counts it, without any flush.
   assert.equal(await recordCount(admin, topic), 1);
 
-  const [record] = await readAll(t, topic, 1);
+  const [record] = (await readRecords(t, topic, 1)).map((r) => r.message);
   assert.equal(record!.key!.toString('utf8'), 'app-1');
   const event = decodeEvent(record!.value!);
   assert.match(event.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -114,7 +93,7 @@ test('an invalid event is rejected with the field named and nothing is sent', { 
   await producer.publish(occupied('app-1', 'ok'));
   await producer.flush();
   assert.equal(await recordCount(admin, topic), 1);
-  const [record] = await readAll(t, topic, 1);
+  const [record] = (await readRecords(t, topic, 1)).map((r) => r.message);
   assert.equal(decodeEvent(record!.value!).channel, 'ok');
 });
 
@@ -130,7 +109,7 @@ test('reject mode refuses events beyond maxBufferedEvents at once, and sends the
   }
   await producer.flush();
   await Promise.all(all.slice(0, 5));
-  const records = await readAll(t, topic, 5);
+  const records = (await readRecords(t, topic, 5)).map((r) => r.message);
   assert.deepEqual(records.map((r) => decodeEvent(r.value!).channel).sort(), ['c-0', 'c-1', 'c-2', 'c-3', 'c-4']);
   // With room again, publishing works.
   const after = producer.publish(occupied('app-1', 'after'));
@@ -145,7 +124,7 @@ test('wait mode accepts events beyond maxBufferedEvents; they are sent, and sett
   const order: number[] = [];
   await Promise.all(events.map((e, i) => producer.publish(e).then(() => order.push(i))));
   assert.deepEqual(order, events.map((_, i) => i), 'promises settle in publish order');
-  const records = await readAll(t, topic, 60);
+  const records = (await readRecords(t, topic, 60)).map((r) => r.message);
   assert.deepEqual(
     records.map((r) => decodeEvent(r.value!).channel),
     events.map((e) => e.channel),

@@ -7,6 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { KNOWN_EVENT_NAMES } from '../../../src/contract/index.js';
 import { createProducer, type PublishEvent } from '../../../src/producer/index.js';
 import { brokers } from '../../helpers/kafka.js';
 import { startReceiver, type Receiver } from '../../helpers/receiver.js';
@@ -16,17 +17,7 @@ import { percentile, sleep, stamp, wireEvent, type Stamped } from './support.js'
 const DURATION_MS = 200;
 const SIZE = 20;
 
-const ALL_TYPES = [
-  'channel_occupied',
-  'channel_vacated',
-  'member_added',
-  'member_removed',
-  'client_event',
-  'subscription_count',
-  'cache_miss',
-  'connection_established',
-  'connection_terminated',
-];
+const ALL_TYPES: string[] = [...KNOWN_EVENT_NAMES];
 const CHANNEL_TYPES = ALL_TYPES.filter((t) => !t.startsWith('connection_'));
 
 /** Channel names chosen so that every filter key has hits and misses. */
