@@ -418,7 +418,11 @@ export class HookstreamService {
     // With no retry tier there is nowhere to defer to: the breaker only reports its state.
     if (this.#topics.retries.length > 0 && !breaker.allow()) {
       circuit();
-      await this.#defer(batch, breaker.remainingMs(), 'circuit open');
+      // Not awaited: the hand-off holds the batch's events (in flight, uncommitted) until
+      // the broker acknowledges it, but not a delivery slot. Awaited, an open circuit would
+      // defer at most `concurrency_per_endpoint` batches per broker round trip while the
+      // rest of its queue held the in-flight budget that healthy endpoints need.
+      void this.#defer(batch, breaker.remainingMs(), 'circuit open');
       return;
     }
     batch.attempts++;
@@ -585,7 +589,12 @@ export class HookstreamService {
     this.#events.pause();
     this.#tiers?.pause();
     for (const queue of this.#queues.values()) queue.flush();
-    const idle = Promise.all([...[...this.#queues.values()].map((q) => q.whenIdle()), ...this.#handoffs]);
+    const idle = (async () => {
+      await Promise.all([...this.#queues.values()].map((q) => q.whenIdle()));
+      // Deferrals (open circuit, endpoint backlog) are hand-offs started without holding a
+      // queue slot, some of them by the flush above: wait until none is left.
+      while (this.#handoffs.size > 0) await Promise.all([...this.#handoffs]);
+    })();
     const grace = this.#config.delivery.shutdown_grace_ms;
     let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([
