@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ConfigError, HookstreamError, errorMessage } from '../errors.js';
 import { DEFAULTS, SOCKUDO_APP_KEYS, SOCKUDO_TOP_LEVEL_KEYS } from './defaults.js';
+import { HANDOFF_COMPRESSIONS } from '../kafka/compression.js';
 import type {
   AppConfig,
   ChannelType,
@@ -70,7 +71,7 @@ export function parseConfig(raw: Json, options: { env?: NodeJS.ProcessEnv; onWar
   }
 
   const kafkaRaw = optObj(root.kafka, '$.kafka');
-  strictKeys(kafkaRaw, '$.kafka', ['brokers', 'client_id', 'group_id', 'topic', 'partitions', 'replication_factor']);
+  strictKeys(kafkaRaw, '$.kafka', ['brokers', 'client_id', 'group_id', 'topic', 'partitions', 'replication_factor', 'handoff_compression']);
   let brokers = kafkaRaw.brokers === undefined ? [...DEFAULTS.kafka.brokers] : stringArray(kafkaRaw.brokers, '$.kafka.brokers', { nonEmpty: true });
   if (env.KAFKA_BROKERS !== undefined && env.KAFKA_BROKERS.trim() !== '') {
     brokers = env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
@@ -89,6 +90,7 @@ export function parseConfig(raw: Json, options: { env?: NodeJS.ProcessEnv; onWar
     topic,
     partitions: int(kafkaRaw.partitions, '$.kafka.partitions', DEFAULTS.kafka.partitions, 1, 10_000),
     replication_factor: int(kafkaRaw.replication_factor, '$.kafka.replication_factor', DEFAULTS.kafka.replication_factor, 1, 100),
+    handoff_compression: oneOf(kafkaRaw.handoff_compression, '$.kafka.handoff_compression', HANDOFF_COMPRESSIONS, DEFAULTS.kafka.handoff_compression),
   };
 
   const retryRaw = optObj(root.retry, '$.retry');
@@ -343,6 +345,14 @@ function str(v: Json, path: string, fallback?: string): string {
   if (v === undefined && fallback !== undefined) return fallback;
   if (typeof v !== 'string' || v.length === 0) throw new ConfigError(path, v === undefined ? 'is required (a non-empty string)' : 'must be a non-empty string');
   return v;
+}
+
+function oneOf<T extends string>(v: Json, path: string, allowed: readonly T[], fallback: T): T {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    throw new ConfigError(path, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${JSON.stringify(v)}`);
+  }
+  return v as T;
 }
 
 function bool(v: Json, path: string, fallback: boolean): boolean {

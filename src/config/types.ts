@@ -1,3 +1,4 @@
+import type { HandoffCompression } from '../kafka/compression.js';
 /**
  * The validated, defaulted configuration. The file is Sockudo's `config.json` shape
  * (`app_manager.array.apps`, `webhooks.batching`) plus hookstream's own sections; see
@@ -57,6 +58,8 @@ export interface KafkaConfig {
   topic: string;
   partitions: number;
   replication_factor: number;
+  /** Compression of the records hookstream writes to the retry tiers and the dead-letter topic. */
+  handoff_compression: HandoffCompression;
 }
 
 export interface BatchingConfig {

@@ -1,5 +1,6 @@
-import { Partitioners, type IHeaders, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type CompressionTypes, type IHeaders, type Kafka, type Producer } from 'kafkajs';
 import { HookstreamError } from '../errors.js';
+import { compressionType, type HandoffCompression } from './compression.js';
 
 export interface OutgoingRecord {
   topic: string;
@@ -27,18 +28,21 @@ export class AckedSender {
   #closing: Promise<void> | undefined;
   readonly #maxBatch: number;
   readonly #maxBatchBytes: number;
+  readonly #compression: CompressionTypes;
 
   /**
    * @param options.maxBatch records per request. @defaultValue 500
    * @param options.maxBatchBytes value bytes per request: the broker refuses a record batch
    *   over its `message.max.bytes` (1 MiB by default), and a refused request fails every
-   *   record in it, so requests stay well below. @defaultValue 786432
+   *   record in it, so requests stay well below (counted before compression). @defaultValue 786432
+   * @param options.compression of each request's record batch (see `compression.ts`). @defaultValue 'gzip'
    */
-  constructor(kafka: Kafka, options: { maxBatch?: number; maxBatchBytes?: number } = {}) {
+  constructor(kafka: Kafka, options: { maxBatch?: number; maxBatchBytes?: number; compression?: HandoffCompression } = {}) {
     // Keyed by app id with Java's murmur2, like the socket servers' producers.
     this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     this.#maxBatch = options.maxBatch ?? 500;
     this.#maxBatchBytes = options.maxBatchBytes ?? 768 * 1024;
+    this.#compression = compressionType(options.compression ?? 'gzip');
   }
 
   connect(): Promise<void> {
@@ -68,7 +72,7 @@ export class AckedSender {
         byTopic.set(record.topic, list);
       }
       try {
-        await this.#producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+        await this.#producer.sendBatch({ acks: -1, compression: this.#compression, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
         for (const item of batch) item.resolve();
       } catch (err) {
         for (const item of batch) item.reject(err);

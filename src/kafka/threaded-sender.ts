@@ -3,11 +3,13 @@ import { HookstreamError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { relayLogLine } from '../observability/thread-log.js';
 import type { OutgoingRecord } from './acked-sender.js';
+import type { HandoffCompression } from './compression.js';
 
 /** What the hand-off thread starts with. */
 export interface SenderInit {
   brokers: string[];
   clientId: string;
+  compression: HandoffCompression;
   logLevel: string;
 }
 
@@ -49,9 +51,9 @@ export class ThreadedSender implements RecordSender {
   #nextId = 0;
   #closing: Promise<void> | undefined;
 
-  constructor(options: { brokers: string[]; clientId: string; logger: Logger }) {
+  constructor(options: { brokers: string[]; clientId: string; compression?: HandoffCompression; logger: Logger }) {
     this.#logger = options.logger;
-    this.#init = { brokers: options.brokers, clientId: options.clientId, logLevel: options.logger.level };
+    this.#init = { brokers: options.brokers, clientId: options.clientId, compression: options.compression ?? 'gzip', logLevel: options.logger.level };
     this.#worker = this.#spawn();
   }
 

@@ -502,7 +502,7 @@ export async function requeueDlq(kafka: Kafka, admin: Admin, config: HookstreamC
   options.onStart?.(total);
   if (total === 0) return summary;
 
-  const sender = new AckedSender(kafka);
+  const sender = new AckedSender(kafka, { compression: config.kafka.handoff_compression });
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 250, allowAutoTopicCreation: false, sessionTimeout: 30_000 });
   const trackers = new Map<number, PartitionOffsets>();
   let committing: Promise<void> | undefined;

@@ -107,8 +107,8 @@ export class HookstreamService {
     const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, logger });
     this.#sender =
       threads > 0
-        ? new ThreadedSender({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, logger })
-        : new AckedSender(kafka);
+        ? new ThreadedSender({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, compression: config.kafka.handoff_compression, logger })
+        : new AckedSender(kafka, { compression: config.kafka.handoff_compression });
     const common = {
       kafka,
       logger,

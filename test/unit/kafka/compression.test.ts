@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import kafkajs from 'kafkajs';
+import { compressionType } from '../../../src/kafka/compression.js';
+
+const { CompressionCodecs, CompressionTypes } = kafkajs;
+
+interface Codec {
+  compress(encoder: { buffer: Buffer }): Promise<Buffer>;
+  decompress(buffer: Buffer): Promise<Buffer>;
+}
+
+// Repetitive like a batch of events: the same field names and ids, changing numbers.
+const sample = Buffer.from(Array.from({ length: 2000 }, (_, i) => `{"name":"client_event","channel":"private-room-${i % 7}","time_ms":${1_700_000_000_000 + i}}`).join(','));
+
+test("'gzip' makes kafkajs gzip at zlib level 1, and the output is ordinary gzip", async () => {
+  assert.equal(compressionType('gzip'), CompressionTypes.GZIP);
+  const codec = (CompressionCodecs[CompressionTypes.GZIP] as () => Codec)();
+  const out = await codec.compress({ buffer: sample });
+  // Byte 8 of a gzip header (XFL) is 4 when the fastest level wrote it, 0 for zlib's default 6.
+  assert.equal(out[8], 4, 'written at level 1');
+  assert.equal(gzipSync(sample)[8], 0, 'the default level writes XFL 0, so the check above can tell');
+  assert.ok(out.length < sample.length / 4, `compressed ${sample.length} B to ${out.length} B`);
+  assert.deepEqual(gunzipSync(out), sample);
+  assert.deepEqual(await codec.decompress(gzipSync(sample)), sample, 'reads gzip of any level');
+});
+
+test("'none' sends record batches uncompressed", () => {
+  assert.equal(compressionType('none'), CompressionTypes.None);
+});
