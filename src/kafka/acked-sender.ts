@@ -15,16 +15,20 @@ export interface OutgoingRecord {
 }
 
 /**
- * Sends records with acks=all through one idempotent producer and settles each record's
+ * Sends records with acks=all through idempotent producers and settles each record's
  * promise with the broker's answer. kafkajs' idempotent producer breaks when sends overlap
- * (kafkajs #598), so a single loop drains the queue with one `sendBatch` at a time; records
- * that arrive meanwhile ride in the next batch.
+ * (kafkajs #598), so each producer (a lane) sends one `sendBatch` at a time, taking from a
+ * shared queue what fits one request; records that arrive meanwhile ride in the next one.
+ *
+ * Several lanes keep several requests in flight: one lane's request is being compressed
+ * (on the thread pool) or waits for the broker while the next is encoded. With one lane, a
+ * dead endpoint's hand-offs queued behind each other and held the in-flight budget. Records
+ * handed off carry no order among themselves (retry records are independent), so lanes may
+ * finish out of order.
  */
 export class AckedSender {
-  readonly #producer: Producer;
+  readonly #lanes: Lane[];
   #queue: { record: OutgoingRecord; resolve: () => void; reject: (err: unknown) => void }[] = [];
-  #loop: Promise<void> | undefined;
-  #connected: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   readonly #maxBatch: number;
   readonly #maxBatchBytes: number;
@@ -36,18 +40,30 @@ export class AckedSender {
    *   over its `message.max.bytes` (1 MiB by default), and a refused request fails every
    *   record in it, so requests stay well below (counted before compression). @defaultValue 786432
    * @param options.compression of each request's record batch (see `compression.ts`). @defaultValue 'gzip'
+   * @param options.lanes producers, each with one request in flight. @defaultValue 2
    */
-  constructor(kafka: Kafka, options: { maxBatch?: number; maxBatchBytes?: number; compression?: HandoffCompression } = {}) {
+  constructor(kafka: Kafka, options: { maxBatch?: number; maxBatchBytes?: number; compression?: HandoffCompression; lanes?: number } = {}) {
     // Keyed by app id with Java's murmur2, like the socket servers' producers.
-    this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+    const lanes = Math.max(1, options.lanes ?? 2);
+    this.#lanes = Array.from({ length: lanes }, () => ({
+      producer: kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner }),
+    }));
     this.#maxBatch = options.maxBatch ?? 500;
     this.#maxBatchBytes = options.maxBatchBytes ?? 768 * 1024;
     this.#compression = compressionType(options.compression ?? 'gzip');
   }
 
-  connect(): Promise<void> {
-    this.#connected ??= this.#producer.connect();
-    return this.#connected;
+  async connect(): Promise<void> {
+    await Promise.all(this.#lanes.map((lane) => this.#connect(lane)));
+  }
+
+  #connect(lane: Lane): Promise<void> {
+    // A failed connect is forgotten, so that the next send tries again.
+    lane.connected ??= lane.producer.connect().catch((err: unknown) => {
+      lane.connected = undefined;
+      throw err;
+    });
+    return lane.connected;
   }
 
   /** Resolves once the broker has acknowledged the record (acks=all); rejects if it never does. */
@@ -55,14 +71,16 @@ export class AckedSender {
     if (this.#closing) return Promise.reject(new HookstreamError('HS_PRODUCER_CLOSED', 'hand-off producer is closed'));
     return new Promise((resolve, reject) => {
       this.#queue.push({ record, resolve, reject });
-      this.#loop ??= this.#drain().finally(() => {
-        this.#loop = undefined;
-      });
+      const idle = this.#lanes.find((lane) => lane.loop === undefined);
+      if (idle) {
+        idle.loop = this.#drain(idle).finally(() => {
+          idle.loop = undefined;
+        });
+      }
     });
   }
 
-  async #drain(): Promise<void> {
-    await this.connect();
+  async #drain(lane: Lane): Promise<void> {
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.#takeCount());
       const byTopic = new Map<string, { key: string | Buffer; value: Buffer; headers?: IHeaders }[]>();
@@ -72,7 +90,8 @@ export class AckedSender {
         byTopic.set(record.topic, list);
       }
       try {
-        await this.#producer.sendBatch({ acks: -1, compression: this.#compression, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+        await this.#connect(lane);
+        await lane.producer.sendBatch({ acks: -1, compression: this.#compression, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
         for (const item of batch) item.resolve();
       } catch (err) {
         for (const item of batch) item.reject(err);
@@ -95,9 +114,16 @@ export class AckedSender {
   /** Sends what is queued, then disconnects. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await this.#loop;
-      if (this.#connected) await this.#producer.disconnect();
+      await Promise.all(this.#lanes.map((lane) => lane.loop));
+      await Promise.all(this.#lanes.map((lane) => (lane.connected ? lane.producer.disconnect() : undefined)));
     })();
     return this.#closing;
   }
+}
+
+/** One producer of an `AckedSender` and its send loop (running while records are queued). */
+interface Lane {
+  producer: Producer;
+  connected?: Promise<void>;
+  loop?: Promise<void>;
 }

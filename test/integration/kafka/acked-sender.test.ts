@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import kafkajs from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { AckedSender } from '../../../src/kafka/acked-sender.js';
 import { createTopics, kafka, readRecords, uniqueName, withAdmin } from '../../helpers/kafka.js';
 
@@ -40,16 +41,50 @@ for (const compression of ['gzip', 'none'] as const) {
     t.after(() => {
       registry[CompressionTypes.GZIP] = original;
     });
-    const read = await readRecords(t, topic, values.length);
-    assert.deepEqual(
-      read.map((r) => r.message.value),
-      values,
-    );
+    // Lanes may finish out of order: match the records up by their header.
+    const read = (await readRecords(t, topic, values.length)).sort((a, b) => Number(a.message.headers?.n?.toString()) - Number(b.message.headers?.n?.toString()));
     assert.deepEqual(
       read.map((r) => r.message.headers?.n?.toString()),
       values.map((_, i) => String(i)),
     );
+    assert.deepEqual(
+      read.map((r) => r.message.value),
+      values,
+    );
     if (compression === 'gzip') assert.ok(decompressed >= 1, 'the records arrived gzip-compressed');
     else assert.equal(decompressed, 0, 'no gzip batch was read');
+  });
+}
+
+/** Produce requests of each producer an AckedSender makes from `kafka` (real producers, observed). */
+function watchProduceRequests(source: Kafka): { kafka: Kafka; requests: { producer: number; sentAt: number; doneAt: number }[] } {
+  const requests: { producer: number; sentAt: number; doneAt: number }[] = [];
+  let made = 0;
+  const watched = Object.create(source) as Kafka;
+  watched.producer = (config) => {
+    const producer = source.producer(config);
+    const index = made++;
+    producer.on(producer.events.REQUEST, ({ payload }) => {
+      if (payload.apiName === 'Produce') requests.push({ producer: index, sentAt: payload.sentAt, doneAt: payload.sentAt + payload.duration });
+    });
+    return producer;
+  };
+  return { kafka: watched, requests };
+}
+
+for (const lanes of [1, 2]) {
+  test(`with ${lanes} lane(s), ${lanes === 1 ? 'produce requests never overlap' : 'two produce requests are in flight at once'}, and every record is acknowledged`, async (t) => {
+    const topic = uniqueName('acked-lanes');
+    await createTopics(t, [topic], 2);
+    const { kafka: observed, requests } = watchProduceRequests(kafka());
+    const sender = new AckedSender(observed, { lanes, compression: 'none', maxBatchBytes: 64 * 1024 });
+    t.after(() => sender.close());
+    // 60 records of 60 KB: one per request, so that there is always a next one to send.
+    await Promise.all(Array.from({ length: 60 }, (_, i) => sender.send({ topic, key: `app-${i % 3}`, value: randomBytes(60 * 1024) })));
+    const offsets = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
+    assert.equal(offsets.reduce((n, p) => n + Number(p.high), 0), 60);
+    assert.equal(new Set(requests.map((r) => r.producer)).size, lanes, 'each lane sent with its own producer');
+    const overlapping = requests.some((a) => requests.some((b) => a.producer !== b.producer && a.sentAt < b.doneAt && b.sentAt < a.doneAt));
+    assert.equal(overlapping, lanes > 1, `${requests.length} produce requests`);
   });
 }
