@@ -44,7 +44,6 @@ import { createKafka } from '../src/kafka/client.js';
 import { KAFKA_VERSION, freePort, start, stop } from '../src/kafka/local/index.js';
 import { ensureTopics, topicNames } from '../src/kafka/topics.js';
 import { HookstreamService } from '../src/pipeline/service.js';
-import { watchPauses } from './support/pause-probe.js';
 import { CountingReceiver, startFailingEndpoint, startHangingEndpoint, type ReceiverStats } from './support/receiver.js';
 import { appIds, fillBacklog, fmt, machine, percentile, rawConfig, serviceConfig, sleep, type ServiceConfigInput } from './support/workload.js';
 
@@ -286,7 +285,7 @@ async function caseA(ctx: Ctx): Promise<void> {
       out(
         `    hookstream: ${fmt(s.rate)} events/s (${fmt(s.seconds, 2)} s from start(), first webhook after ${fmt(s.firstMs)} ms), ${fmt(sUs, 1)} µs CPU/event on the service thread (busy ${fmt(s.elu * 100)}%); ` +
           `${fmt(s.stats.requests)} requests (${fmt(s.stats.events / s.stats.requests, 1)} events each), ${s.stats.duplicates} duplicates; ` +
-          `in flight mean ${fmt(s.inFlight.mean)} of ${fmt(s.inFlight.limit)}, fetching paused ${s.inFlight.pauses}x (${fmt(s.inFlight.pausedShare * 100)}% of the time); ` +
+          `in flight mean ${fmt(s.inFlight.mean)} of ${fmt(s.inFlight.limit)}, consumer waited for room ${fmt(s.inFlight.waitedShare * 100)}% of the time; ` +
           `${cpuText(s.cpu, 'process (service + receiver thread)')}`,
       );
       out(`    ratio ${fmt(s.rate / b.rate, 2)} by events/s, ${fmt(bUs / sUs, 2)} by CPU per event`);
@@ -343,7 +342,7 @@ async function serviceDrain(
   firstMs: number;
   stats: ReceiverStats;
   cpu: ReturnType<CpuMeter['read']>;
-  inFlight: { mean: number; limit: number; pauses: number; pausedShare: number };
+  inFlight: { mean: number; limit: number; waitedShare: number };
   /** Event-loop utilisation of the service's (main) thread. */
   elu: number;
 }> {
@@ -352,9 +351,8 @@ async function serviceDrain(
   const done = receiver.waitForUnique(n, 600_000);
   const cpu = new CpuMeter();
   const t0 = Date.now();
-  // How often fetching is held back: in-flight events at the limit pause the consumer.
+  // How much of the drain the consumer waited for room (in-flight events at the limit).
   const limit = serviceConfig(input).delivery.max_in_flight_events;
-  const pauses = watchPauses(input.groupId);
   let polls = 0;
   let sum = 0;
   const poller = setInterval(() => {
@@ -371,8 +369,8 @@ async function serviceDrain(
     clearInterval(poller);
     const usage = cpu.read();
     const seconds = (r.at - t0) / 1000;
-    const p = pauses();
-    const inFlight = { mean: polls ? sum / polls : 0, limit, pauses: p.pauses, pausedShare: p.pausedMs / (r.at - t0) };
+    const waited = (await service.metrics.backpressure.get()).values.find((v) => v.labels.consumer === 'events')?.value ?? 0;
+    const inFlight = { mean: polls ? sum / polls : 0, limit, waitedShare: waited / seconds };
     return { rate: n / seconds, seconds, firstMs: r.firstAt - t0, stats: r, cpu: usage, inFlight, elu };
   } finally {
     clearInterval(poller);
@@ -696,6 +694,7 @@ async function isoRun(
       `deferred[${await val(m.deferred)}]`,
       `dead_lettered[${await val(m.deadLettered)}]`,
       `circuit[${await val(m.circuitState)}]`,
+      `backpressure_seconds[${await val(m.backpressure)}]`,
     ].join(' ');
   } catch {
     metrics = '(unavailable)';
@@ -709,7 +708,7 @@ async function isoRun(
   const perSecond: [number, number][] = [];
   for (const point of w.timeline) if (point[0] >= perSecond.length * 1000) perSecond.push(point);
   const timeline = perSecond.map(([ms, n]) => `${fmt(ms / 1000)}:${fmt(n)}`).join(' ');
-  const cpuLine = usage ? `${cpuText(usage, 'process (service threads + receiver)')}; main thread busy ${fmt((usage.mainCpuSeconds / seconds) * 100)}%` : '';
+  const cpuLine = usage ? `${cpuText(usage, 'process (service threads + receiver)')}; main thread busy ${fmt((usage.mainCpuSeconds / seconds) * 100)}%, ${fmt((usage.mainCpuSeconds / ISO_EVENTS) * 1e6, 1)} µs CPU per event` : '';
   return { rate: stats.unique / seconds, seconds, stallMs: w.longestStallMs, timeline, metrics, cpu: cpuLine };
 }
 

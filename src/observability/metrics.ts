@@ -35,6 +35,7 @@ export const METRIC_DOCS = [
   { name: 'hookstream_webhook_batch_size', type: 'histogram', labels: [], help: 'Events per delivery attempt (the size of the batch sent).' },
   { name: 'hookstream_webhook_event_latency_seconds', type: 'histogram', labels: [], help: 'Time from the event (its time_ms) to its successful delivery, batching and retries included.' },
   { name: 'hookstream_in_flight_events', type: 'gauge', labels: [], help: 'Events consumed but not yet delivered, dead-lettered or handed to a retry tier.' },
+  { name: 'hookstream_backpressure_seconds_total', type: 'counter', labels: ['consumer'], help: 'Time a consumer (events, retry) waited for room under delivery.max_in_flight_events instead of taking records: the endpoints, not Kafka, set the pace.' },
   { name: 'hookstream_consumer_lag', type: 'gauge', labels: ['topic', 'partition'], help: 'Records between the committed offset and the end of each partition.' },
   { name: 'hookstream_webhook_retries_total', type: 'counter', labels: ['tier'], help: 'Batches handed to a retry tier, by tier.' },
   { name: 'hookstream_webhook_deferred_total', type: 'counter', labels: ['reason'], help: 'Batches handed to a retry tier without an attempt, by reason (circuit_open: the endpoint is failing; endpoint_backlog: it has more than max_queued_per_endpoint events waiting).' },
@@ -65,6 +66,7 @@ export interface Metrics {
   readonly batchSize: Histogram;
   readonly eventLatency: Histogram;
   readonly inFlight: Gauge;
+  readonly backpressure: Counter<'consumer'>;
   readonly consumerLag: Gauge<'topic' | 'partition'>;
   readonly retries: Counter<'tier'>;
   readonly deadLettered: Counter<'reason'>;
@@ -109,6 +111,7 @@ export function createMetrics(registry: Registry): Metrics {
     batchSize: histogram(registry, 'hookstream_webhook_batch_size', BATCH_SIZE_BUCKETS),
     eventLatency: histogram(registry, 'hookstream_webhook_event_latency_seconds', LATENCY_BUCKETS),
     inFlight: gauge(registry, 'hookstream_in_flight_events'),
+    backpressure: counter(registry, 'hookstream_backpressure_seconds_total'),
     consumerLag: gauge(registry, 'hookstream_consumer_lag'),
     retries: counter(registry, 'hookstream_webhook_retries_total'),
     deadLettered: counter(registry, 'hookstream_webhook_dead_lettered_total'),
@@ -123,6 +126,7 @@ export function createMetrics(registry: Registry): Metrics {
     metrics.eventsDelivered.inc({ target }, 0);
   }
   metrics.deadLettered.inc({ reason: 'retries_exhausted' }, 0);
+  for (const consumer of ['events', 'retry']) metrics.backpressure.inc({ consumer }, 0);
   collectDefaultMetrics({ register: registry });
   return metrics;
 }

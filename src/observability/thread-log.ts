@@ -37,7 +37,8 @@ export function relayLogLine(logger: Logger, line: string, thread: string): void
   } catch {
     return;
   }
-  const { level, msg, time: _time, pid: _pid, hostname: _hostname, name: _name, ...fields } = entry;
+  // pino's own fields are the main logger's to write; the rest is what the thread logged.
+  const { level, msg, time, pid, hostname, name, ...fields } = entry;
   const method = PINO_LEVELS[Number(level)] ?? 'info';
   logger[method]({ ...fields, thread }, typeof msg === 'string' ? msg : '');
 }

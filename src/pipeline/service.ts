@@ -131,6 +131,7 @@ export class HookstreamService {
       groupId: config.kafka.group_id,
       topics: [this.#topics.events],
       onRecord: (tracker, message) => this.#onEventRecord(tracker, message),
+      onWaited: (seconds) => this.metrics.backpressure.inc({ consumer: 'events' }, seconds),
     });
     // Retry tiers are consumed by a group of their own, so that waiting on a tier (a paused
     // partition) never holds up the events topic.
@@ -142,6 +143,7 @@ export class HookstreamService {
             groupId: `${config.kafka.group_id}.retry`,
             topics: this.#topics.retries.map((t) => t.name),
             onRecord: (tracker, message) => this.#onTierRecord(tracker, message),
+            onWaited: (seconds) => this.metrics.backpressure.inc({ consumer: 'retry' }, seconds),
           });
   }
 

@@ -25,6 +25,8 @@ export interface GroupConsumerOptions {
   commitIntervalMs?: number;
   /** Called with each partition's lag (high watermark minus next offset) after a fetch. */
   onLag?: (topic: string, partition: number, lag: number) => void;
+  /** Called after each wait for room (`isSaturated`) with the seconds it lasted. */
+  onWaited?: (seconds: number) => void;
   /** Called when kafkajs gives up (a crash it will not restart from). */
   onFatal?: (err: Error) => void;
   sessionTimeoutMs?: number;
@@ -131,7 +133,12 @@ export class GroupConsumer {
       // what it had not taken and sleeps maxWaitTimeInMs before it looks again, which left
       // the service idle a quarter of a backlog drain. Waiting keeps this batch in hand and
       // goes on the moment deliveries make room.
-      if (this.#o.isSaturated() && !(await this.#waitForRoom(heartbeat, isRunning, isStale))) break;
+      if (this.#o.isSaturated()) {
+        const since = performance.now();
+        const room = await this.#waitForRoom(heartbeat, isRunning, isStale);
+        this.#o.onWaited?.((performance.now() - since) / 1000);
+        if (!room) break;
+      }
       const notBefore = this.#o.onRecord(tracker, message);
       if (typeof notBefore === 'number') {
         this.#waitUntil(key, pause(), notBefore);

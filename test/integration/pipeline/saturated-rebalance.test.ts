@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createProducer, type PublishEvent } from '../../../src/producer/index.js';
 import { brokers } from '../../helpers/kafka.js';
 import { startReceiver } from '../../helpers/receiver.js';
-import { createServiceTopics, startService, testConfig, waitUntil, type RawApp } from '../../helpers/service.js';
+import { createServiceTopics, metricValue, startService, testConfig, waitUntil, type RawApp } from '../../helpers/service.js';
 
 const APPS = ['sat-1', 'sat-2', 'sat-3', 'sat-4', 'sat-5', 'sat-6'];
 const TOTAL = 1200;
@@ -54,6 +54,11 @@ test('a consumer waiting for room in a full in-flight budget hands its partition
   assert.equal(new Set(ids).size, TOTAL, 'every event arrived');
   assert.equal(receiver.invalidCount, 0);
   await waitUntil(() => a.inFlightEvents === 0 && b.inFlightEvents === 0, 10_000, 'both instances idle');
+  // A's waits for room are on its metrics; the tiers' consumer never waited (there are none).
+  const metrics = await a.registry.metrics();
+  const waited = metricValue(metrics, 'hookstream_backpressure_seconds_total', { consumer: 'events' });
+  assert.ok(waited > 0.5, `A waited for room ${waited} s`);
+  assert.equal(metricValue(metrics, 'hookstream_backpressure_seconds_total', { consumer: 'retry' }), 0);
   const duplicates = ids.length - TOTAL;
-  t.diagnostic(`B joined in ${joinMs} ms; ${duplicates} duplicates`);
+  t.diagnostic(`B joined in ${joinMs} ms; A waited for room ${waited.toFixed(1)} s; ${duplicates} duplicates`);
 });
