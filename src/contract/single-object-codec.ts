@@ -74,14 +74,14 @@ export class SingleObjectCodec<T> {
   }
 
   /**
-   * The Avro body of a single object written with the current schema: a view into `buf`,
-   * no copy, no validation. Undefined for any other writer schema. Lets a value that was
-   * decoded once be embedded elsewhere (a delivery record) without encoding it again.
+   * Whether `buf` is a single object written with the current schema (its body, from byte
+   * `SINGLE_OBJECT_HEADER_LENGTH`, is then in the current layout). Checks the header only.
+   * Lets a value that was decoded once be embedded elsewhere (a delivery record) without
+   * encoding it again.
    */
-  currentBody(buf: Buffer): Buffer | undefined {
-    if (buf.length < SINGLE_OBJECT_HEADER_LENGTH || buf[0] !== 0xc3 || buf[1] !== 0x01) return undefined;
-    if (buf.readUInt32LE(2) !== this.#fpLo || buf.readUInt32LE(6) !== this.#fpHi) return undefined;
-    return buf.subarray(SINGLE_OBJECT_HEADER_LENGTH);
+  isCurrent(buf: Buffer): boolean {
+    if (buf.length < SINGLE_OBJECT_HEADER_LENGTH || buf[0] !== 0xc3 || buf[1] !== 0x01) return false;
+    return buf.readUInt32LE(2) === this.#fpLo && buf.readUInt32LE(6) === this.#fpHi;
   }
 
   /**

@@ -212,11 +212,11 @@ export class HookstreamService {
     this.#inFlight++;
     const json = eventJson(event);
     const bytes = Buffer.byteLength(json);
-    // The record's Avro body, kept (a view, no copy) so that a hand-off to a retry tier
-    // copies it instead of encoding the event again.
-    const avro = eventCodec().currentBody(message.value);
+    // The record is kept (no copy) so that a hand-off to a retry tier copies its Avro body
+    // instead of encoding the event again.
+    const record = eventCodec().isCurrent(message.value) ? message.value : undefined;
     for (const webhook of route.webhooks) {
-      this.#queue(route.app, webhook).add({ event, json, avro, timeMs: event.time_ms, bytes, source: { tracker, entry } });
+      this.#queue(route.app, webhook).add({ event, json, record, timeMs: event.time_ms, bytes, source: { tracker, entry } });
     }
   }
 

@@ -5,8 +5,11 @@ import type { OffsetEntry, PartitionOffsets } from '../consume/offset-tracker.js
 /** One event on its way to one webhook, with the Kafka record that holds it. */
 export interface BatchItem {
   event: WebhookEvent;
-  /** The event's Avro body as read from the events topic, when written with the current schema. */
-  avro?: Buffer | undefined;
+  /**
+   * The event's record as read from the events topic (Avro single object), when written
+   * with the current schema: a hand-off copies its body instead of encoding the event again.
+   */
+  record?: Buffer | undefined;
   /** The event object's JSON text, as receivers get it. */
   json: string;
   /** The event's own time_ms, for the event-to-delivery latency metric. */

@@ -15,18 +15,36 @@ import type { WebhookEvent } from '../../contract/types.js';
  * receivers can de-duplicate on it.
  */
 export function eventJson(event: WebhookEvent): string {
-  let out = '{"name":' + JSON.stringify(event.name);
-  if (event.channel !== null && event.channel !== undefined) out += ',"channel":' + JSON.stringify(event.channel);
-  if (event.event !== null && event.event !== undefined) out += ',"event":' + JSON.stringify(event.event);
+  let out = '{"name":' + jsonString(event.name);
+  if (event.channel !== null && event.channel !== undefined) out += ',"channel":' + jsonString(event.channel);
+  if (event.event !== null && event.event !== undefined) out += ',"event":' + jsonString(event.event);
+  // `data` is itself JSON text, full of quotes: JSON.stringify is the fast way to escape it.
   if (event.data !== null && event.data !== undefined) out += ',"data":' + JSON.stringify(event.data);
-  if (event.socket_id !== null && event.socket_id !== undefined) out += ',"socket_id":' + JSON.stringify(event.socket_id);
-  if (event.user_id !== null && event.user_id !== undefined) out += ',"user_id":' + JSON.stringify(event.user_id);
+  if (event.socket_id !== null && event.socket_id !== undefined) out += ',"socket_id":' + jsonString(event.socket_id);
+  if (event.user_id !== null && event.user_id !== undefined) out += ',"user_id":' + jsonString(event.user_id);
   if (event.subscription_count !== null && event.subscription_count !== undefined) {
-    out += ',"subscription_count":' + JSON.stringify(event.subscription_count);
+    out += ',"subscription_count":' + jsonNumber(event.subscription_count);
   }
-  out += ',"time_ms":' + JSON.stringify(event.time_ms);
-  if (event.id !== null && event.id !== undefined) out += ',"id":' + JSON.stringify(event.id);
+  out += ',"time_ms":' + jsonNumber(event.time_ms);
+  if (event.id !== null && event.id !== undefined) out += ',"id":' + jsonString(event.id);
   return out + '}';
+}
+
+/** Printable ASCII other than `"` and `\`: characters JSON writes as they are. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * `JSON.stringify(s)` for a string. Names, channels, socket ids and event ids are nearly
+ * always plain ASCII, which needs no escaping: quoting those directly takes this per-event
+ * step from ~1.5 to ~1.2 µs (the whole event). Anything else goes through JSON.stringify.
+ */
+function jsonString(s: string): string {
+  return PLAIN.test(s) ? '"' + s + '"' : JSON.stringify(s);
+}
+
+/** `JSON.stringify(n)` for the finite numbers Avro longs and ints decode to. */
+function jsonNumber(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
 }
 
 const BODY_HEAD = '{"time_ms":';

@@ -60,17 +60,20 @@ function deliveryTailType(): Type {
   return tailType;
 }
 
-/** An event and, when it was read with the current event schema, its Avro body as read. */
+/**
+ * An event and, when it was read with the current event schema, the single-object record
+ * it was read from (`SingleObjectCodec.isCurrent`).
+ */
 export interface EventForRecord {
   event: WebhookEvent;
-  avro?: Buffer | undefined;
+  record?: Buffer | undefined;
 }
 
 /**
  * Encodes a delivery record (single object, current schema) whose events are given with
- * their Avro bodies where known: those are copied as bytes, not encoded again, which is
- * most of the cost of handing a batch to a retry tier. The result is byte for byte what
- * `deliveryCodec().encode` writes for the same record.
+ * their records where known: those records' Avro bodies are copied as bytes, not encoded
+ * again, which is most of the cost of handing a batch to a retry tier. The result is byte
+ * for byte what `deliveryCodec().encode` writes for the same record.
  */
 export function encodeDeliveryRecord(record: Omit<WebhookDeliveryRecord, 'events'>, events: readonly EventForRecord[]): Buffer {
   const head = deliveryHeadType();
@@ -79,14 +82,26 @@ export function encodeDeliveryRecord(record: Omit<WebhookDeliveryRecord, 'events
     (f) => f.name === 'events',
   )!.type.itemsType;
   longType ??= avsc.Type.forSchema('long');
+  // Pieces of the output: whole buffers, or the body of an event record (from byte 10).
   const parts: Buffer[] = [(currentHeader ??= deliveryCodec().header), head.toBuffer(record)];
+  const bodyOf: boolean[] = [false, false];
   // Avro arrays: blocks of (count, items), then a zero count; avsc writes one block.
   if (events.length > 0) {
     parts.push(longType.toBuffer(events.length));
-    for (const e of events) parts.push(e.avro ?? eventItemType.toBuffer(e.event));
+    bodyOf.push(false);
+    for (const e of events) {
+      parts.push(e.record ?? eventItemType.toBuffer(e.event));
+      bodyOf.push(e.record !== undefined);
+    }
   }
   parts.push(longType.toBuffer(0), tail.toBuffer(record));
-  return Buffer.concat(parts);
+  bodyOf.push(false, false);
+  let length = 0;
+  for (let i = 0; i < parts.length; i++) length += parts[i]!.length - (bodyOf[i] ? SINGLE_OBJECT_HEADER_LENGTH : 0);
+  const out = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (let i = 0; i < parts.length; i++) at += parts[i]!.copy(out, at, bodyOf[i] ? SINGLE_OBJECT_HEADER_LENGTH : 0);
+  return out;
 }
 
 /** A record's head and where its body continues after `not_before_ms`. */

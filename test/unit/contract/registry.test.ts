@@ -11,6 +11,8 @@ import {
   createCodec,
   decodeEvent,
   defaultSchemasDir,
+  encodeEvent,
+  eventCodec,
   fingerprint64,
   fingerprintToHex,
   listVersions,
@@ -69,6 +71,10 @@ test('a record written with v1 (no node_id) reads as the current schema with nod
   const decoded = decodeEvent(bytes);
   assert.deepStrictEqual(decoded, { ...v1Event, node_id: null });
   assert.equal(Object.getPrototypeOf(decoded), Object.prototype);
+  // Its body is in v1's layout, so it must not be copied into a current-schema record.
+  assert.equal(eventCodec().isCurrent(bytes), false);
+  assert.equal(eventCodec().isCurrent(encodeEvent({ ...v1Event, node_id: null })), true);
+  assert.equal(eventCodec().isCurrent(Buffer.from('c301', 'hex')), false, 'too short for a header');
 });
 
 test('a newer writer with an extra field is unknown until registered, then reads as the current schema', () => {

@@ -62,6 +62,17 @@ test('eventJson escapes strings as JSON (quotes, unicode, line separators)', () 
   assert.equal(parsed.data, 'line\u2028sep "q" é 🎉');
 });
 
+test('eventJson writes exactly what JSON.stringify writes for every kind of string', () => {
+  const strings = ['', 'plain-ascii_1.2:3', 'a"b', 'back\\slash', 'tab\tnl\n', '\u0000\u001f\u007f', 'é ü 中文', '🎉', '\ud800 lone', 'line\u2028sep', '~!@#$%^&*()[]{}<>?/|'];
+  for (const s of strings) {
+    const event = { ...base, name: s, channel: s, event: s, data: s, socket_id: s, user_id: s, id: s, subscription_count: 7 };
+    const reference =
+      `{"name":${JSON.stringify(s)},"channel":${JSON.stringify(s)},"event":${JSON.stringify(s)},"data":${JSON.stringify(s)},` +
+      `"socket_id":${JSON.stringify(s)},"user_id":${JSON.stringify(s)},"subscription_count":7,"time_ms":${base.time_ms},"id":${JSON.stringify(s)}}`;
+    assert.equal(eventJson(event), reference, JSON.stringify(s));
+  }
+});
+
 test('buildBody concatenates the body with the top-level time_ms first', () => {
   const events = [eventJson(base), eventJson({ ...base, id: 'evt-2', time_ms: 1_700_000_000_999 })];
   const body = buildBody(events, 1_700_000_001_000);
