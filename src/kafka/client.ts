@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type LogEntry, type RetryOptions, type logCreator } from 'kafkajs';
 import { pino, type Logger } from 'pino';
+import { registerCodecs } from './compression.js';
 
 export interface CreateKafkaOptions {
   /** Bootstrap brokers as `host:port`. */
@@ -24,6 +25,8 @@ export interface CreateKafkaOptions {
  * CLI) logs through pino the same way instead of through kafkajs' console logger.
  */
 export function createKafka(options: CreateKafkaOptions): Kafka {
+  // Batches of any codec Kafka producers use can then be read (see compression.ts).
+  registerCodecs();
   // stderr, not stdout: CLI commands print their results on stdout.
   const logger = options.logger ?? pino({ name: 'hookstream', level: 'warn' }, pino.destination(2));
   return new Kafka({

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { constants, gzip, unzip } from 'node:zlib';
 import kafkajs from 'kafkajs';
@@ -42,4 +43,58 @@ export function compressionType(compression: HandoffCompression): kafkajs.Compre
   if (compression === 'none') return CompressionTypes.None;
   useFastGzip();
   return CompressionTypes.GZIP;
+}
+
+/** What kafkajs asks of a codec: compress a record batch's records, decompress them. */
+interface Codec {
+  compress(encoder: { buffer: Buffer }): Promise<Buffer>;
+  decompress(buffer: Buffer): Promise<Buffer>;
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * A codec whose library is loaded the first time kafkajs meets (or writes) a batch of its
+ * kind: a service that never sees one pays no memory for it, and a library that cannot
+ * load on this platform fails that batch with a message that names it, not the start-up.
+ */
+function lazyCodec(name: string, load: () => Codec): () => Codec {
+  let codec: Codec | undefined;
+  return () => {
+    if (codec) return codec;
+    try {
+      codec = load();
+    } catch (err) {
+      throw new Error(`${name} codec could not load (${err instanceof Error ? err.message : String(err)}); publish uncompressed or gzip batches, or install it`);
+    }
+    return codec;
+  };
+}
+
+let registered = false;
+
+/**
+ * Teaches kafkajs, which reads only gzip by itself, the other codecs Kafka producers use:
+ * Snappy, LZ4 and ZSTD (Java clients and librdkafka, which Sockudo and most non-Node
+ * socket servers publish with, offer all three). Without them a single batch of that kind
+ * on the events topic stops the consumer. Called by `createKafka`, so every client in the
+ * process reads them; hookstream itself writes only gzip or nothing.
+ *
+ * - Snappy: kafkajs-snappy (snappyjs), which also reads the xerial framing Java writes.
+ * - LZ4: lz4-napi's LZ4 frame format, the one Kafka's record batches (v2) use.
+ * - ZSTD: @mongodb-js/zstd.
+ */
+export function registerCodecs(): void {
+  if (registered) return;
+  registered = true;
+  const codecs = CompressionCodecs as Record<number, () => Codec>;
+  codecs[CompressionTypes.Snappy] = lazyCodec('Snappy', () => (require('kafkajs-snappy') as () => Codec)());
+  codecs[CompressionTypes.LZ4] = lazyCodec('LZ4', () => {
+    const lz4 = require('lz4-napi') as typeof import('lz4-napi');
+    return { compress: (encoder) => lz4.compressFrame(encoder.buffer), decompress: (buffer) => lz4.decompressFrame(buffer) };
+  });
+  codecs[CompressionTypes.ZSTD] = lazyCodec('ZSTD', () => {
+    const zstd = require('@mongodb-js/zstd') as typeof import('@mongodb-js/zstd');
+    return { compress: (encoder) => zstd.compress(encoder.buffer), decompress: (buffer) => zstd.decompress(buffer) };
+  });
 }

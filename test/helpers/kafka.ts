@@ -79,10 +79,11 @@ export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T>
 }
 
 /** Creates the topics (waiting for their leaders) and deletes them after the test. */
-export async function createTopics(t: TestContext, names: readonly string[], partitions = 1): Promise<void> {
+export async function createTopics(t: TestContext, names: readonly string[], partitions = 1, configs: Record<string, string> = {}): Promise<void> {
+  const configEntries = Object.entries(configs).map(([name, value]) => ({ name, value }));
   await withAdmin(async (admin) => {
     const created = await admin.createTopics({
-      topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+      topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1, configEntries })),
       // kafkajs' own wait fails on UNKNOWN_TOPIC_OR_PARTITION from a broker that has not
       // spread the new topic's metadata yet; ours waits that out.
       waitForLeaders: false,
