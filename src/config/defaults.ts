@@ -7,7 +7,7 @@ export const DEFAULTS = {
     topic: 'hookstream.events',
     partitions: 12,
     replication_factor: 1,
-    handoff_compression: 'gzip' as const,
+    handoff_compression: 'lz4' as const,
   },
   retry: { delays_ms: [1000, 2000, 4000, 8000, 16000] },
   metrics: { enabled: true, host: '0.0.0.0', port: 9601 },

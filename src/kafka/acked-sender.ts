@@ -1,6 +1,7 @@
 import { Partitioners, type CompressionTypes, type IHeaders, type Kafka, type Producer } from 'kafkajs';
 import { HookstreamError } from '../errors.js';
-import { compressionType, type HandoffCompression } from './compression.js';
+import type { Logger } from '../observability/logger.js';
+import { resolveCompression, type HandoffCompression } from './compression.js';
 
 export interface OutgoingRecord {
   topic: string;
@@ -32,17 +33,20 @@ export class AckedSender {
   #closing: Promise<void> | undefined;
   readonly #maxBatch: number;
   readonly #maxBatchBytes: number;
-  readonly #compression: CompressionTypes;
+  readonly #compressionSetting: HandoffCompression;
+  #compression: CompressionTypes | undefined;
+  readonly #logger: Logger | undefined;
 
   /**
    * @param options.maxBatch records per request. @defaultValue 500
    * @param options.maxBatchBytes value bytes per request: the broker refuses a record batch
    *   over its `message.max.bytes` (1 MiB by default), and a refused request fails every
    *   record in it, so requests stay well below (counted before compression). @defaultValue 786432
-   * @param options.compression of each request's record batch (see `compression.ts`). @defaultValue 'gzip'
+   * @param options.compression of each request's record batch (see `compression.ts`). @defaultValue 'lz4'
+   * @param options.logger where a fallback from LZ4 to gzip is reported.
    * @param options.lanes producers, each with one request in flight. @defaultValue 2
    */
-  constructor(kafka: Kafka, options: { maxBatch?: number; maxBatchBytes?: number; compression?: HandoffCompression; lanes?: number } = {}) {
+  constructor(kafka: Kafka, options: { maxBatch?: number; maxBatchBytes?: number; compression?: HandoffCompression; lanes?: number; logger?: Logger } = {}) {
     // Keyed by app id with Java's murmur2, like the socket servers' producers.
     const lanes = Math.max(1, options.lanes ?? 2);
     this.#lanes = Array.from({ length: lanes }, () => ({
@@ -50,7 +54,8 @@ export class AckedSender {
     }));
     this.#maxBatch = options.maxBatch ?? 500;
     this.#maxBatchBytes = options.maxBatchBytes ?? 768 * 1024;
-    this.#compression = compressionType(options.compression ?? 'gzip');
+    this.#compressionSetting = options.compression ?? 'lz4';
+    this.#logger = options.logger;
   }
 
   async connect(): Promise<void> {
@@ -91,12 +96,22 @@ export class AckedSender {
       }
       try {
         await this.#connect(lane);
-        await lane.producer.sendBatch({ acks: -1, compression: this.#compression, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+        await lane.producer.sendBatch({ acks: -1, compression: this.#compressionType(), topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
         for (const item of batch) item.resolve();
       } catch (err) {
         for (const item of batch) item.reject(err);
       }
     }
+  }
+
+  /** Resolved on the first request, so that a sender that never sends loads no codec. */
+  #compressionType(): CompressionTypes {
+    if (this.#compression === undefined) {
+      const { type, fallback } = resolveCompression(this.#compressionSetting);
+      if (fallback !== undefined) this.#logger?.warn({ error: fallback }, 'kafka.handoff_compression lz4 is not available here; hand-offs are gzip-compressed instead');
+      this.#compression = type;
+    }
+    return this.#compression;
   }
 
   /** How many queued records fit one request: at least one, at most maxBatch and maxBatchBytes. */

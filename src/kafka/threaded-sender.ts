@@ -53,7 +53,7 @@ export class ThreadedSender implements RecordSender {
 
   constructor(options: { brokers: string[]; clientId: string; compression?: HandoffCompression; logger: Logger }) {
     this.#logger = options.logger;
-    this.#init = { brokers: options.brokers, clientId: options.clientId, compression: options.compression ?? 'gzip', logLevel: options.logger.level };
+    this.#init = { brokers: options.brokers, clientId: options.clientId, compression: options.compression ?? 'lz4', logLevel: options.logger.level };
     this.#worker = this.#spawn();
   }
 

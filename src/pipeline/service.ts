@@ -108,7 +108,7 @@ export class HookstreamService {
     this.#sender =
       threads > 0
         ? new ThreadedSender({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, compression: config.kafka.handoff_compression, logger })
-        : new AckedSender(kafka, { compression: config.kafka.handoff_compression });
+        : new AckedSender(kafka, { compression: config.kafka.handoff_compression, logger });
     const common = {
       kafka,
       logger,

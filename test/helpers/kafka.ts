@@ -3,6 +3,7 @@
  * registers its cleanup on the test context, so tests can share one broker and run in parallel.
  */
 import { waitForTopicLeaders } from '../../src/kafka/topics.js';
+import { registerCodecs } from '../../src/kafka/compression.js';
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type ConsumerConfig, type KafkaMessage, type Producer, type ProducerConfig } from 'kafkajs';
@@ -27,6 +28,8 @@ export function uniqueName(prefix: string): string {
 }
 
 export function kafka(clientId: string = uniqueName('hookstream-test')): Kafka {
+  // Tests read what hookstream writes (LZ4 hand-offs): with the codecs it registers too.
+  registerCodecs();
   return new Kafka({ clientId, brokers: brokers(), logLevel: logLevel.ERROR });
 }
 

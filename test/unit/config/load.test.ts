@@ -20,7 +20,7 @@ function rejects(raw: unknown, path: string, rule: RegExp): void {
 
 test('defaults fill every hookstream section', () => {
   const config = parseConfig(app([hook()]));
-  assert.deepEqual(config.kafka, { brokers: ['127.0.0.1:9092'], client_id: 'hookstream', group_id: 'hookstream', topic: 'hookstream.events', partitions: 12, replication_factor: 1, handoff_compression: 'gzip' });
+  assert.deepEqual(config.kafka, { brokers: ['127.0.0.1:9092'], client_id: 'hookstream', group_id: 'hookstream', topic: 'hookstream.events', partitions: 12, replication_factor: 1, handoff_compression: 'lz4' });
   assert.deepEqual(config.retry.delays_ms, [1000, 2000, 4000, 8000, 16000]);
   assert.deepEqual(config.webhooks.batching, { enabled: true, duration: 50, size: 100 });
   assert.equal(config.delivery.max_body_bytes, 262144);
@@ -37,7 +37,7 @@ test('KAFKA_BROKERS overrides kafka.brokers', () => {
 test('errors name the JSON path and the rule', () => {
   rejects({ kafka: { partitions: 0 } }, '$.kafka.partitions', /between 1 and/);
   rejects({ kafka: { partitons: 3 } }, '$.kafka.partitons', /unknown key/);
-  rejects({ kafka: { handoff_compression: 'zstd' } }, '$.kafka.handoff_compression', /one of "gzip", "none", got "zstd"/);
+  rejects({ kafka: { handoff_compression: 'zstd' } }, '$.kafka.handoff_compression', /one of "lz4", "gzip", "none", got "zstd"/);
   rejects(app([hook({ url: 'ftp://x' })]), '$.app_manager.array.apps[0].webhooks[0].url', /http/);
   rejects(app([{ event_types: ['x'] }]), '$.app_manager.array.apps[0].webhooks[0]', /exactly one target/);
   rejects(app([hook({ event_types: [] })]), '$.app_manager.array.apps[0].webhooks[0].event_types', /not be empty/);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import kafkajs from 'kafkajs';
-import { compressionType } from '../../../src/kafka/compression.js';
+import { resolveCompression } from '../../../src/kafka/compression.js';
 
 const { CompressionCodecs, CompressionTypes } = kafkajs;
 
@@ -11,21 +11,30 @@ interface Codec {
   decompress(buffer: Buffer): Promise<Buffer>;
 }
 
+const codec = (type: number): Codec => (CompressionCodecs as Record<number, () => Codec>)[type]!();
+
 // Repetitive like a batch of events: the same field names and ids, changing numbers.
 const sample = Buffer.from(Array.from({ length: 2000 }, (_, i) => `{"name":"client_event","channel":"private-room-${i % 7}","time_ms":${1_700_000_000_000 + i}}`).join(','));
 
+test("'lz4' (the default) resolves to kafkajs' LZ4 with a working codec: LZ4 frames that round-trip", async () => {
+  assert.deepEqual(resolveCompression('lz4'), { type: CompressionTypes.LZ4 });
+  const out = await codec(CompressionTypes.LZ4).compress({ buffer: sample });
+  assert.equal(out.readUInt32LE(0), 0x184d2204, 'starts with the LZ4 frame magic');
+  assert.ok(out.length < sample.length / 4, `compressed ${sample.length} B to ${out.length} B`);
+  assert.deepEqual(await codec(CompressionTypes.LZ4).decompress(out), sample);
+});
+
 test("'gzip' makes kafkajs gzip at zlib level 1, and the output is ordinary gzip", async () => {
-  assert.equal(compressionType('gzip'), CompressionTypes.GZIP);
-  const codec = (CompressionCodecs[CompressionTypes.GZIP] as () => Codec)();
-  const out = await codec.compress({ buffer: sample });
+  assert.deepEqual(resolveCompression('gzip'), { type: CompressionTypes.GZIP });
+  const out = await codec(CompressionTypes.GZIP).compress({ buffer: sample });
   // Byte 8 of a gzip header (XFL) is 4 when the fastest level wrote it, 0 for zlib's default 6.
   assert.equal(out[8], 4, 'written at level 1');
   assert.equal(gzipSync(sample)[8], 0, 'the default level writes XFL 0, so the check above can tell');
   assert.ok(out.length < sample.length / 4, `compressed ${sample.length} B to ${out.length} B`);
   assert.deepEqual(gunzipSync(out), sample);
-  assert.deepEqual(await codec.decompress(gzipSync(sample)), sample, 'reads gzip of any level');
+  assert.deepEqual(await codec(CompressionTypes.GZIP).decompress(gzipSync(sample)), sample, 'reads gzip of any level');
 });
 
 test("'none' sends record batches uncompressed", () => {
-  assert.equal(compressionType('none'), CompressionTypes.None);
+  assert.deepEqual(resolveCompression('none'), { type: CompressionTypes.None });
 });
