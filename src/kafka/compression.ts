@@ -97,7 +97,7 @@ let registered = false;
  * Snappy, LZ4 and ZSTD (Java clients and librdkafka, which Sockudo and most non-Node
  * socket servers publish with, offer all three). Without them a single batch of that kind
  * on the events topic stops the consumer. Called by `createKafka`, so every client in the
- * process reads them; hookstream itself writes only gzip or nothing.
+ * process reads them (and hookstream's own LZ4 hand-offs, `resolveCompression`).
  *
  * - Snappy: kafkajs-snappy (snappyjs), which also reads the xerial framing Java writes.
  * - LZ4: lz4-napi's LZ4 frame format, the one Kafka's record batches (v2) use.
