@@ -104,8 +104,9 @@ export function createHttpDeliverer(options: HttpDelivererOptions = {}): HttpDel
       url.password = '';
     }
 
-    // A fresh time_ms and signature on every attempt: SDKs reject stale time_ms.
-    const body = buildBody(req.eventsJson, now());
+    // A fresh time_ms and signature on every attempt: SDKs reject stale time_ms. Encoded to
+    // UTF-8 once, here: signing a string and sending a string would each encode it again.
+    const body = Buffer.from(buildBody(req.eventsJson, now()), 'utf8');
     const headers = signedHeaders({
       body,
       app: req.app,
