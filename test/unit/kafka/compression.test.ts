@@ -1,5 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import kafkajs from 'kafkajs';
 import { resolveCompression } from '../../../src/kafka/compression.js';
@@ -37,4 +41,24 @@ test("'gzip' makes kafkajs gzip at zlib level 1, and the output is ordinary gzip
 
 test("'none' sends record batches uncompressed", () => {
   assert.deepEqual(resolveCompression('none'), { type: CompressionTypes.None });
+});
+
+test("'lz4' falls back to gzip, saying why, where lz4-napi cannot load", (t) => {
+  // A platform without lz4-napi's binary, played by a child process in which requiring it
+  // throws (a preloaded module resolver); the rest of that process is untouched.
+  const dir = mkdtempSync(join(tmpdir(), 'hookstream-nolz4-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const block = join(dir, 'block-lz4.cjs');
+  writeFileSync(
+    block,
+    "const M = require('node:module'); const resolve = M._resolveFilename;\n" +
+      "M._resolveFilename = function (request, ...rest) { if (request === 'lz4-napi') throw new Error('no binary for this platform'); return resolve.call(this, request, ...rest); };\n",
+  );
+  const compression = new URL('../../../src/kafka/compression.js', import.meta.url).href;
+  const script = `import(${JSON.stringify(compression)}).then((m) => process.stdout.write(JSON.stringify(m.resolveCompression('lz4'))));`;
+  const child = spawnSync(process.execPath, ['--require', block, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(child.status, 0, child.stderr);
+  const result = JSON.parse(child.stdout) as { type: number; fallback?: string };
+  assert.equal(result.type, CompressionTypes.GZIP);
+  assert.match(result.fallback ?? '', /LZ4 codec could not load \(no binary for this platform\)/);
 });
