@@ -2,8 +2,15 @@ import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { constants, gzip, unzip } from 'node:zlib';
 import kafkajs from 'kafkajs';
+import { errorMessage } from '../errors.js';
 
 const { CompressionCodecs, CompressionTypes } = kafkajs;
+
+/** What kafkajs asks of a codec: compress a record batch's records, decompress them. */
+interface Codec {
+  compress(encoder: { buffer: Buffer }): Promise<Buffer>;
+  decompress(buffer: Buffer): Promise<Buffer>;
+}
 
 /** How hand-off records (retry tiers, dead-letter topic) are compressed on the wire. */
 export type HandoffCompression = 'lz4' | 'gzip' | 'none';
@@ -27,9 +34,9 @@ let installed = false;
 export function useFastGzip(): void {
   if (installed) return;
   installed = true;
-  const codec = {
-    compress: (encoder: { buffer: Buffer }): Promise<Buffer> => gzipAsync(encoder.buffer, { level: constants.Z_BEST_SPEED }),
-    decompress: (buffer: Buffer): Promise<Buffer> => unzipAsync(buffer),
+  const codec: Codec = {
+    compress: (encoder) => gzipAsync(encoder.buffer, { level: constants.Z_BEST_SPEED }),
+    decompress: (buffer) => unzipAsync(buffer),
   };
   CompressionCodecs[CompressionTypes.GZIP] = () => codec;
 }
@@ -57,17 +64,11 @@ export function resolveCompression(compression: HandoffCompression): { type: kaf
       return { type: CompressionTypes.LZ4 };
     } catch (err) {
       useFastGzip();
-      return { type: CompressionTypes.GZIP, fallback: err instanceof Error ? err.message : String(err) };
+      return { type: CompressionTypes.GZIP, fallback: errorMessage(err) };
     }
   }
   useFastGzip();
   return { type: CompressionTypes.GZIP };
-}
-
-/** What kafkajs asks of a codec: compress a record batch's records, decompress them. */
-interface Codec {
-  compress(encoder: { buffer: Buffer }): Promise<Buffer>;
-  decompress(buffer: Buffer): Promise<Buffer>;
 }
 
 const require = createRequire(import.meta.url);
@@ -84,7 +85,7 @@ function lazyCodec(name: string, load: () => Codec): () => Codec {
     try {
       codec = load();
     } catch (err) {
-      throw new Error(`${name} codec could not load (${err instanceof Error ? err.message : String(err)}); publish uncompressed or gzip batches, or install it`);
+      throw new Error(`${name} codec could not load (${errorMessage(err)}); publish uncompressed or gzip batches, or install it`);
     }
     return codec;
   };
