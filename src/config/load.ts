@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { ConfigError, HookstreamError, errorMessage } from '../errors.js';
 import { DEFAULTS, SOCKUDO_APP_KEYS, SOCKUDO_TOP_LEVEL_KEYS } from './defaults.js';
 import { HANDOFF_COMPRESSIONS } from '../kafka/compression.js';
+import { compileChannelPattern } from './channel-pattern.js';
 import type {
   AppConfig,
   ChannelType,
@@ -235,7 +236,10 @@ function parseWebhook(raw: Json, path: string, defaultTimeout: number, warn: (m:
     if (typeof value !== 'string') throw new ConfigError(`${path}.headers.${name}`, 'header values must be strings');
     const lower = name.toLowerCase();
     if (RESERVED_HEADERS.has(lower) || lower.startsWith('x-hookstream-')) {
-      throw new ConfigError(`${path}.headers.${name}`, 'cannot be set: hookstream sets it (signature, content type and delivery headers are fixed)');
+      // Not an error: configs copied from Sockudo often set Content-Type: application/json.
+      // The wire facts say such headers never replace hookstream's own, so it is dropped.
+      warn(`${path}.headers.${name}: hookstream sets this header itself (signature, content type, framing and delivery headers are fixed); the configured value is ignored`);
+      continue;
     }
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new ConfigError(`${path}.headers.${name}`, 'is not a valid HTTP header name');
     if (/[\r\n]/.test(value)) throw new ConfigError(`${path}.headers.${name}`, 'header values cannot contain line breaks');
@@ -281,7 +285,7 @@ export function parseFilter(raw: Json, path: string): WebhookFilter {
       case 'channel_pattern': {
         const source = str(value, p);
         try {
-          filter.channel_pattern = new RegExp(source, 'u');
+          filter.channel_pattern = compileChannelPattern(source);
         } catch (err) {
           throw new ConfigError(p, `is not a valid regular expression: ${errorMessage(err)}`);
         }
@@ -326,9 +330,16 @@ function assignUniqueIds(webhooks: (WebhookConfig & { explicitId: boolean })[], 
 
 // ---- small typed readers, each naming the JSON path in its error ----
 
+/**
+ * An object with its `null` members left out: `null` means "not set", like a missing key.
+ * Sockudo's optional settings are nullable, and a config it exported (`"filter": null`,
+ * `"lambda": null` beside a `url`) must load as written.
+ */
 function obj(v: Json, path: string): Obj {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(path, 'must be an object');
-  return v as Obj;
+  const out: Obj = {};
+  for (const [key, value] of Object.entries(v)) if (value !== null) out[key] = value;
+  return out;
 }
 
 function optObj(v: Json, path: string): Obj {

@@ -43,8 +43,6 @@ test('errors name the JSON path and the rule', () => {
   rejects(app([hook({ event_types: [] })]), '$.app_manager.array.apps[0].webhooks[0].event_types', /not be empty/);
   rejects(app([hook({ filter: { channel_pattern: '([' } })]), '$.app_manager.array.apps[0].webhooks[0].filter.channel_pattern', /regular expression/);
   rejects(app([hook({ filter: { channel_type: 'secret' } })]), '$.app_manager.array.apps[0].webhooks[0].filter.channel_type', /one of/);
-  rejects(app([hook({ headers: { 'X-Pusher-Signature': 'x' } })]), '$.app_manager.array.apps[0].webhooks[0].headers.X-Pusher-Signature', /cannot be set/);
-  rejects(app([hook({ headers: { 'content-type': 'text/plain' } })]), '$.app_manager.array.apps[0].webhooks[0].headers.content-type', /cannot be set/);
   rejects(app([{ lambda: { function_name: 'f', invocation_type: 'Sync' }, event_types: ['x'] }]), '$.app_manager.array.apps[0].webhooks[0].lambda.invocation_type', /Event/);
   rejects({ retry: { delays_ms: [2000, 1000] } }, '$.retry.delays_ms[1]', /increase/);
   rejects({ app_manager: { driver: 'mysql' } }, '$.app_manager.driver', /memory/);
@@ -115,4 +113,46 @@ test('loadConfig reads HOOKSTREAM_CONFIG and reports unreadable files clearly', 
 test('config.example.json is valid', async () => {
   const config = await loadConfig({ path: new URL('../../../../config.example.json', import.meta.url).pathname, env: {} });
   assert.ok(config.apps.length > 0);
+});
+
+test('headers hookstream sets itself are dropped with a warning, not a start-up error', () => {
+  const warnings: string[] = [];
+  const config = parseConfig(
+    app([hook({ headers: { 'Content-Type': 'application/json', 'X-Pusher-Signature': 'x', 'x-hookstream-attempt': '9', Authorization: 'Bearer t' } })]),
+    { onWarning: (m) => warnings.push(m) },
+  );
+  assert.deepEqual(config.apps[0]!.webhooks[0]!.headers, { Authorization: 'Bearer t' });
+  for (const name of ['Content-Type', 'X-Pusher-Signature', 'x-hookstream-attempt']) {
+    assert.ok(warnings.some((w) => w.includes(`headers.${name}:`) && /ignored/.test(w)), `warning for ${name} in ${JSON.stringify(warnings)}`);
+  }
+  assert.ok(!warnings.some((w) => w.includes('Bearer t')), 'a warning never shows a header value');
+});
+
+test('null means "not set" for optional settings, as in configs Sockudo writes', () => {
+  const config = parseConfig({
+    kafka: { group_id: null },
+    app_manager: {
+      driver: 'memory',
+      array: {
+        apps: [
+          {
+            id: 'a', key: 'k', secret: 's', max_connections: null,
+            webhooks: [
+              { url: 'https://example.test/h', lambda: null, lambda_function: null, filter: null, headers: null, id: null, event_types: ['channel_occupied'] },
+              { url: null, lambda: { function_name: 'f', region: null, qualifier: null }, event_types: ['member_added'], filter: { channel_prefix: 'private-', channel_pattern: null } },
+            ],
+          },
+        ],
+      },
+    },
+  });
+  assert.equal(config.kafka.group_id, 'hookstream');
+  const [h, l] = config.apps[0]!.webhooks;
+  assert.equal(h!.target.kind, 'http');
+  assert.deepEqual(h!.filter, {});
+  assert.deepEqual(h!.headers, {});
+  assert.deepEqual(l!.target, { kind: 'lambda', function_name: 'f', region: 'us-east-1', invocation_type: 'Event' });
+  assert.deepEqual(l!.filter, { channel_prefix: 'private-' });
+  // A required value that is null is still missing, and says so.
+  rejects(app([hook({ event_types: null })]), '$.app_manager.array.apps[0].webhooks[0].event_types', /is required/);
 });
