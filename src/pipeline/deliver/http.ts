@@ -6,10 +6,12 @@ import { attemptRecorder, describeError, errorCode, redact, secretValues, snippe
 
 export interface HttpDelivererOptions {
   /**
-   * Sockets kept per origin (scheme + host + port). Requests beyond it wait in undici's
-   * queue, and that wait counts against the request timeout, so keep it at or above
-   * `delivery.concurrency_per_endpoint`.
-   * @defaultValue 16
+   * A cap on sockets per origin (scheme + host + port). By default there is none: each
+   * webhook already runs at most `delivery.concurrency_per_endpoint` deliveries, and a
+   * second, hidden cap per origin would make the webhooks that share a host (or one
+   * webhook with a higher concurrency) queue in undici, where the wait counts against
+   * `request_timeout_ms` and ends in false timeouts and retries.
+   * @defaultValue no cap
    */
   connectionsPerOrigin?: number;
   /**
@@ -62,7 +64,7 @@ export function createHttpDeliverer(options: HttpDelivererOptions = {}): HttpDel
   const maxDrainBytes = options.maxDrainBytes ?? 64 * 1024;
   const now = options.now ?? Date.now;
   const agent = new Agent({
-    connections: options.connectionsPerOrigin ?? 16,
+    connections: options.connectionsPerOrigin ?? null,
     connectTimeout: options.connectTimeoutMs ?? 10_000,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 4_000,
   });

@@ -318,3 +318,20 @@ test('destroy() aborts a running request', { timeout: 5_000 }, async (t) => {
   await d.destroy();
   await d.close();
 });
+
+test('no hidden socket cap per origin: 24 deliveries to one host run at once', async (t) => {
+  // The server answers nobody until all 24 requests are open at the same time. With a
+  // per-origin socket cap below 24 (undici queues the rest), every request times out.
+  const waiting: ServerResponse[] = [];
+  const server = await rawServer(t, (req, res) => {
+    req.resume();
+    waiting.push(res);
+    if (waiting.length === 24) for (const r of waiting) r.writeHead(200).end('ok');
+  });
+  const d = deliverer(t);
+  const outcomes = await Promise.all(
+    Array.from({ length: 24 }, (_, i) => d.deliver(request(server.url, { deliveryId: `dlv-${i}` }, { id: `wh-${i % 3}`, request_timeout_ms: 3_000 }))),
+  );
+  assert.deepEqual(outcomes.map((o) => o.ok), Array(24).fill(true));
+  assert.equal(server.hits(), 24);
+});
