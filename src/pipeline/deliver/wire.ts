@@ -8,26 +8,40 @@ import type { WebhookEvent } from '../../contract/types.js';
  */
 
 /**
- * The JSON text of one event object, fields in the order `name, channel, event, data,
- * socket_id, user_id, subscription_count, time_ms, id`. A `null` field is omitted, never
- * sent as `null` (some receivers test for presence, not for null). `app_id` and `node_id`
- * are internal and never sent; `id` is extra, and every SDK ignores unknown fields, so
- * receivers can de-duplicate on it.
+ * The JSON text of one event object, fields in the order of the compatibility notes'
+ * event table: `name, channel, event, data, socket_id, user_id, subscription_count,
+ * time_ms, id`, except that `member_added` and `member_removed` put `user_id, socket_id`
+ * before `data`, as Pusher does. A `null` field is omitted, never sent as `null` (some
+ * receivers test for presence, not for null). `app_id` and `node_id` are internal and
+ * never sent; `id` is extra, and every SDK ignores unknown fields, so receivers can
+ * de-duplicate on it.
  */
 export function eventJson(event: WebhookEvent): string {
   let out = '{"name":' + jsonString(event.name);
   if (event.channel !== null && event.channel !== undefined) out += ',"channel":' + jsonString(event.channel);
   if (event.event !== null && event.event !== undefined) out += ',"event":' + jsonString(event.event);
+  const member = event.name === 'member_added' || event.name === 'member_removed';
+  if (member) out += userAndSocket(event);
   // `data` is itself JSON text, full of quotes: JSON.stringify is the fast way to escape it.
   if (event.data !== null && event.data !== undefined) out += ',"data":' + JSON.stringify(event.data);
-  if (event.socket_id !== null && event.socket_id !== undefined) out += ',"socket_id":' + jsonString(event.socket_id);
-  if (event.user_id !== null && event.user_id !== undefined) out += ',"user_id":' + jsonString(event.user_id);
+  if (!member) {
+    if (event.socket_id !== null && event.socket_id !== undefined) out += ',"socket_id":' + jsonString(event.socket_id);
+    if (event.user_id !== null && event.user_id !== undefined) out += ',"user_id":' + jsonString(event.user_id);
+  }
   if (event.subscription_count !== null && event.subscription_count !== undefined) {
     out += ',"subscription_count":' + jsonNumber(event.subscription_count);
   }
   out += ',"time_ms":' + jsonNumber(event.time_ms);
   if (event.id !== null && event.id !== undefined) out += ',"id":' + jsonString(event.id);
   return out + '}';
+}
+
+/** `,"user_id":..,"socket_id":..` of a member event, each only when present. */
+function userAndSocket(event: WebhookEvent): string {
+  let out = '';
+  if (event.user_id !== null && event.user_id !== undefined) out += ',"user_id":' + jsonString(event.user_id);
+  if (event.socket_id !== null && event.socket_id !== undefined) out += ',"socket_id":' + jsonString(event.socket_id);
+  return out;
 }
 
 /** Printable ASCII other than `"` and `\`: characters JSON writes as they are. */

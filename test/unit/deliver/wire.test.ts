@@ -41,11 +41,13 @@ test('eventJson writes every field in the documented order', () => {
   assert.equal(parsed.subscription_count, 7);
 });
 
-test('eventJson per event type carries exactly the compatibility table fields (+ id)', () => {
+test('eventJson per event type carries exactly the compatibility table fields (+ id), in its order', () => {
   const cases: Array<[Partial<WebhookEvent>, string[]]> = [
     [{ name: 'channel_vacated' }, ['name', 'channel', 'time_ms', 'id']],
-    [{ name: 'member_added', user_id: 'u', socket_id: '1.2', data: '{}' }, ['name', 'channel', 'data', 'socket_id', 'user_id', 'time_ms', 'id']],
-    [{ name: 'member_removed', user_id: 'u', socket_id: '1.2' }, ['name', 'channel', 'socket_id', 'user_id', 'time_ms', 'id']],
+    [{ name: 'member_added', user_id: 'u', socket_id: '1.2', data: '{}' }, ['name', 'channel', 'user_id', 'socket_id', 'data', 'time_ms', 'id']],
+    [{ name: 'member_removed', user_id: 'u', socket_id: '1.2' }, ['name', 'channel', 'user_id', 'socket_id', 'time_ms', 'id']],
+    [{ name: 'member_added', user_id: 'u', socket_id: null, data: null }, ['name', 'channel', 'user_id', 'time_ms', 'id']],
+    [{ name: 'client_event', event: 'client-x', data: '{}', socket_id: '1.2', user_id: 'u' }, ['name', 'channel', 'event', 'data', 'socket_id', 'user_id', 'time_ms', 'id']],
     [{ name: 'subscription_count', subscription_count: 0 }, ['name', 'channel', 'subscription_count', 'time_ms', 'id']],
     [{ name: 'connection_established', channel: null, socket_id: '1.2' }, ['name', 'socket_id', 'time_ms', 'id']],
   ];
