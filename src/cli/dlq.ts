@@ -13,7 +13,8 @@ const USAGE = `Usage: hookstream dlq list    [--config FILE] [--app ID] [--reaso
 
 The dead-letter topic (<kafka.topic>.dlq) holds what could not be delivered: batches whose
 retries ran out or that failed for good (http_410, ...), records that do not decode
-(undecodable), events of apps not in the config (unknown_app) and retries of webhooks
+(undecodable), events that break the event field table (invalid_event), events of
+apps not in the config (unknown_app) and retries of webhooks
 removed from it (webhook_removed). What is still dead is what lies after the requeue
 cursor, the offsets of the consumer group <kafka.group_id>.dlq-requeue.
 
@@ -23,7 +24,8 @@ list      shows the entries after the cursor (with --all: every entry still in t
 requeue   sends the selected entries back: delivery batches to the first retry tier with
           their attempt count reset (the running service delivers them), raw events
           (unknown_app) to the events topic to be routed by the current config.
-          Undecodable records cannot be requeued and are skipped. Entries not selected,
+          Undecodable records and invalid events (invalid_event) cannot be requeued
+          and are skipped. Entries not selected,
           or whose app or webhook is not in the config, are kept: appended to the
           dead-letter topic again, unchanged. The cursor passes each entry only once its
           hand-off is acknowledged, so a second run never requeues the same entry.
@@ -178,6 +180,9 @@ function requeueText(s: RequeueSummary, execute: boolean, names: ReturnType<type
   if (s.republished > 0) lines.push(`${verb('re-published', 're-publish')} ${n(s.republished, 'event', 'events')} to ${names.events}`);
   if (s.skippedUndecodable > 0) {
     lines.push(`${verb('skipped', 'skip')} ${n(s.skippedUndecodable, 'undecodable record', 'undecodable records')} (they cannot be requeued; "dlq list --all --reason undecodable" shows them)`);
+  }
+  if (s.skippedInvalid > 0) {
+    lines.push(`${verb('skipped', 'skip')} ${n(s.skippedInvalid, 'invalid event', 'invalid events')} (they break the event field table; fix their producer; "dlq list --all --reason invalid_event" shows them)`);
   }
   if (s.keptNotInConfig > 0) lines.push(`${verb('kept', 'keep')} ${n(s.keptNotInConfig, 'entry', 'entries')} whose app or webhook is not in the config`);
   if (s.keptNotSelected > 0) lines.push(`${verb('kept', 'keep')} ${n(s.keptNotSelected, 'entry', 'entries')} not selected`);

@@ -9,8 +9,8 @@
  *   attempt count reset, where the running service's tier consumer delivers it;
  * - republish: a raw events-topic record (kind `event`, e.g. `unknown_app`) goes back to the
  *   events topic as its original bytes, to be routed by the current config;
- * - skip: a record that cannot be decoded can never be requeued; it is reported and left
- *   behind the cursor (still in the topic until retention, `dlq list --all` shows it);
+ * - skip: a record that cannot be decoded, or an event that breaks the contract's field
+ *   table (`invalid_event`), can never be requeued; it is reported and left behind the cursor (still in the topic until retention, `dlq list --all` shows it);
  * - keep: an entry the run did not select (`--app`, `--reason`, `--since`), or whose app or
  *   webhook is not in the current config (requeueing it would only dead-letter it again),
  *   is appended to the dead-letter topic again, unchanged, so the cursor can pass it
@@ -28,6 +28,7 @@ import type { Admin, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { HookstreamConfig } from '../config/types.js';
 import { consumeRanges, readRange, type PartitionRange, type ReadOptions } from './read-range.js';
 import { decodeEvent } from '../contract/index.js';
+import { eventRuleViolation } from '../contract/event-rules.js';
 import type { WebhookEvent } from '../contract/types.js';
 import { HookstreamError, errorMessage } from '../errors.js';
 import { AckedSender } from '../kafka/acked-sender.js';
@@ -167,7 +168,7 @@ export function isSelected(entry: DlqEntry, selection: DlqSelection): boolean {
 export type RequeueAction =
   | { action: 'requeue'; record: WebhookDeliveryRecord }
   | { action: 'republish'; event: WebhookEvent }
-  | { action: 'skip'; why: 'undecodable' }
+  | { action: 'skip'; why: 'undecodable' | 'invalid_event' }
   | { action: 'keep'; why: 'not_selected' | 'not_in_config' };
 
 /**
@@ -185,6 +186,9 @@ export function planEntry(entry: DlqEntry, selection: DlqSelection, apps: Hookst
   if (entry.event) {
     // An `undecodable` record that decodes now (a newer release knows its schema) is routable.
     if (!apps.some((a) => a.id === entry.event!.app_id)) return { action: 'keep', why: 'not_in_config' };
+    // Re-published, an event that breaks the contract's field table would only be
+    // dead-lettered again (invalid_event): it needs its producer fixed, not a requeue.
+    if (eventRuleViolation(entry.event)) return { action: 'skip', why: 'invalid_event' };
     return { action: 'republish', event: entry.event };
   }
   return { action: 'skip', why: 'undecodable' };
@@ -413,6 +417,8 @@ export interface RequeueSummary {
   republished: number;
   /** Undecodable records passed over (they cannot be requeued). */
   skippedUndecodable: number;
+  /** Events that break the contract's field table, passed over (requeued, they would fail again). */
+  skippedInvalid: number;
   /** Entries appended to the dead-letter topic again: not selected, or not in the config. */
   keptNotSelected: number;
   keptNotInConfig: number;
@@ -436,7 +442,7 @@ export interface RequeueOptions {
 }
 
 function emptySummary(): RequeueSummary {
-  return { read: 0, requeued: 0, requeuedEvents: 0, republished: 0, skippedUndecodable: 0, keptNotSelected: 0, keptNotInConfig: 0, byReason: new Map(), interrupted: false };
+  return { read: 0, requeued: 0, requeuedEvents: 0, republished: 0, skippedUndecodable: 0, skippedInvalid: 0, keptNotSelected: 0, keptNotInConfig: 0, byReason: new Map(), interrupted: false };
 }
 
 function count(summary: RequeueSummary, entry: DlqEntry, action: RequeueAction): void {
@@ -453,7 +459,8 @@ function count(summary: RequeueSummary, entry: DlqEntry, action: RequeueAction):
       summary.republished++;
       break;
     case 'skip':
-      summary.skippedUndecodable++;
+      if (action.why === 'undecodable') summary.skippedUndecodable++;
+      else summary.skippedInvalid++;
       break;
     case 'keep':
       if (action.why === 'not_selected') summary.keptNotSelected++;

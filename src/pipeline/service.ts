@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import type { AppConfig, HookstreamConfig, WebhookConfig } from '../config/types.js';
 import { decodeEvent, eventCodec } from '../contract/index.js';
 import type { WebhookEvent } from '../contract/types.js';
+import { eventRuleViolation } from '../contract/event-rules.js';
 import { errorMessage } from '../errors.js';
 import { AckedSender } from '../kafka/acked-sender.js';
 import { ThreadedSender, type RecordSender } from '../kafka/threaded-sender.js';
@@ -190,6 +191,12 @@ export class HookstreamService {
       event = decodeEvent(message.value);
     } catch (err) {
       this.#deadLetterRaw(tracker, message, 'undecodable', errorMessage(err));
+      return;
+    }
+    // The schema lets any field be set on any event; the field table says which it has.
+    const broken = eventRuleViolation(event);
+    if (broken) {
+      this.#deadLetterRaw(tracker, message, 'invalid_event', broken.message);
       return;
     }
     const route = this.#router.route(event);
@@ -516,7 +523,7 @@ export class HookstreamService {
     this.#inFlight++;
     const item: Held = { source: { tracker, entry } };
     const origin = { topic: tracker.topic, partition: tracker.partition, offset: message.offset };
-    if (reason === 'undecodable') this.#log.warn({ ...origin, error }, 'undecodable record dead-lettered');
+    if (reason !== 'unknown_app') this.#log.warn({ ...origin, reason, error }, `${reason === 'undecodable' ? 'undecodable record' : 'event that breaks the event field table'} dead-lettered`);
     void this.#handOff([item], async () => {
       await this.#sender.send({
         topic: this.#topics.dlq,

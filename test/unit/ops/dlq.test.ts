@@ -141,7 +141,7 @@ test('selection: app, reason and since must all match', () => {
   assert.equal(isSelected(garbage, { appId: 'app1' }), false, 'an undecodable entry has no app');
 });
 
-test('the action per entry: requeue, republish, skip undecodable, keep what is not selected or not configured', () => {
+test('the action per entry: requeue, republish, skip undecodable and invalid events, keep what is not selected or not configured', () => {
   assert.deepEqual(planEntry(deliveryEntry(), {}, config.apps), { action: 'requeue', record: record() });
   assert.deepEqual(planEntry(deliveryEntry(), { reason: 'http_410' }, config.apps), { action: 'keep', why: 'not_selected' });
   assert.deepEqual(planEntry(deliveryEntry(record({ webhook_id: 'gone' })), {}, config.apps), { action: 'keep', why: 'not_in_config' });
@@ -152,6 +152,10 @@ test('the action per entry: requeue, republish, skip undecodable, keep what is n
   assert.deepEqual(planEntry(eventEntry(encodeEvent(event({ app_id: 'ghost' })), 'unknown_app'), {}, config.apps), { action: 'keep', why: 'not_in_config' });
   // An "undecodable" record that decodes today (a newer release knows its schema) is routable.
   assert.equal(planEntry(eventEntry(encodeEvent(event()), 'undecodable'), {}, config.apps).action, 'republish');
+
+  // An event that breaks the field table would only be dead-lettered again.
+  const invalid = eventEntry(encodeEvent(event({ data: '{"x":1}' })), 'invalid_event');
+  assert.deepEqual(planEntry(invalid, {}, config.apps), { action: 'skip', why: 'invalid_event' });
 
   const garbage = eventEntry(Buffer.from('x'), 'undecodable');
   assert.deepEqual(planEntry(garbage, {}, config.apps), { action: 'skip', why: 'undecodable' });
