@@ -157,16 +157,36 @@ export class HookstreamService {
     return this.#inFlight;
   }
 
+  /**
+   * Starts the metrics server, the hand-off producers and the consumers. If any of it fails
+   * (a broker that does not answer, a port in use) what did start is closed again before
+   * the error is thrown: a half-started service would keep the process alive with
+   * `/healthz` answering 200 and never restart. A `close()` during start wins: start stops
+   * at the next step.
+   */
   async start(): Promise<void> {
+    try {
+      await this.#start();
+    } catch (err) {
+      // A close() during start makes the step it interrupted fail: that is no error.
+      const closeRequested = this.#closing !== undefined;
+      await this.close();
+      if (!closeRequested) throw err;
+    }
+  }
+
+  async #start(): Promise<void> {
     const { metrics: m } = this.#config;
     if (m.enabled) {
       this.#health = await startHealthServer({ host: m.host, port: m.port, registry: this.registry, isReady: () => this.ready, logger: this.#log });
       this.#log.info({ port: this.#health.port }, 'metrics and health on /metrics, /healthz, /readyz');
     }
+    if (this.#closing) return;
     await this.#sender.connect();
     this.#started = true;
-    if (!this.#consume) return;
+    if (!this.#consume || this.#closing) return;
     await this.#events.start();
+    if (this.#closing) return;
     await this.#tiers?.start();
     this.#log.info(
       { topic: this.#topics.events, group: this.#config.kafka.group_id, apps: this.#config.apps.length, tiers: this.#topics.retries.map((t) => t.name) },

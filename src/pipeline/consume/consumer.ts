@@ -91,11 +91,15 @@ export class GroupConsumer {
     return this.#paused;
   }
 
+  /** Joins the group and starts fetching; does nothing once `stop()` was called. */
   async start(): Promise<void> {
+    if (this.#stopped) return;
     await this.#consumer.connect();
     // A new group starts at the earliest offset: events published before the first start are
     // webhooks too. An existing group resumes from its committed offsets.
     await this.#consumer.subscribe({ topics: this.#o.topics, fromBeginning: true });
+    // stop() ran while connecting: it has disconnected (or will); do not start fetching.
+    if (this.#stopped) return;
     await this.#consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,

@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { brokers, uniqueName } from '../../helpers/kafka.js';
+
+/**
+ * A service whose start fails part-way must not stay half-alive: its metrics server (with
+ * /healthz answering 200) and producers would keep the process running forever, and an
+ * orchestrator would never restart it. The child below starts a service on a topic that
+ * does not exist (the sender connects, the consumer's subscribe fails) and then just
+ * returns: it can only exit if start() closed everything it had opened.
+ */
+test('a start that fails part-way closes what it opened: the error is thrown and the process exits by itself', async () => {
+  const service = new URL('../../../src/pipeline/service.js', import.meta.url).href;
+  const config = new URL('../../../src/config/index.js', import.meta.url).href;
+  const logger = new URL('../../../src/observability/logger.js', import.meta.url).href;
+  const script = `
+    const { HookstreamService } = await import(${JSON.stringify(service)});
+    const { parseConfig } = await import(${JSON.stringify(config)});
+    const { createLogger } = await import(${JSON.stringify(logger)});
+    const config = parseConfig({ kafka: { brokers: ${JSON.stringify(brokers())}, topic: ${JSON.stringify(uniqueName('missing-topic'))} }, metrics: { port: 0 }, app_manager: { array: { apps: [] } } });
+    const s = new HookstreamService({ config, logger: createLogger() });
+    // Up once the health server is: the port is printed so the parent can see it close.
+    const t = setInterval(() => { if (s.metricsPort) { console.log('METRICS ' + s.metricsPort); clearInterval(t); } }, 1);
+    try {
+      await s.start();
+      console.log('STARTED');
+    } catch (err) {
+      clearInterval(t);
+      console.log('START FAILED ' + err.message);
+      process.exitCode = 3;
+    }
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve(null);
+    }, 30_000);
+    child.on('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
+  assert.notEqual(code, null, `the process did not exit within 30 s after start() failed (it kept running half-started); stdout: ${stdout} stderr: ${stderr}`);
+  assert.match(stdout, /METRICS \d+/, 'the metrics server had started before the failure');
+  assert.match(stdout, /START FAILED/);
+  assert.doesNotMatch(stdout, /STARTED/);
+  assert.equal(code, 3, stderr);
+});
