@@ -1,4 +1,5 @@
 import type { KafkaMessage, IHeaders } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import type { AppConfig, HookstreamConfig, WebhookConfig } from '../config/types.js';
 import { decodeEvent, eventCodec } from '../contract/index.js';
@@ -81,6 +82,8 @@ export class HookstreamService {
   readonly #breakers = new Map<string, CircuitBreaker>();
   readonly #handoffs = new Set<Promise<void>>();
   readonly #unknownAppLogged = new Map<string, number>();
+  /** Aborted when close() begins: wakes hand-offs that wait to try again. */
+  readonly #shutdown = new AbortController();
   #inFlight = 0;
   #consumed = 0;
   /** Live (non-replay) queues by webhook object: a lookup per event without building a key. */
@@ -223,6 +226,8 @@ export class HookstreamService {
     if (route.kind === 'unknown_app') {
       const last = this.#unknownAppLogged.get(event.app_id) ?? 0;
       if (Date.now() - last > 60_000) {
+        // Bounded: a stream of ever new unknown ids must not grow this map forever.
+        if (this.#unknownAppLogged.size >= 10_000) this.#unknownAppLogged.clear();
         this.#unknownAppLogged.set(event.app_id, Date.now());
         this.#log.warn({ app_id: event.app_id }, 'event of an app not in the config: dead-lettered as unknown_app (logged once a minute per app)');
       }
@@ -267,6 +272,13 @@ export class HookstreamService {
       return;
     }
     if (record.not_before_ms > Date.now()) return record.not_before_ms;
+    if (record.events.length === 0) {
+      // Nothing to deliver: only a hand-made or foreign record can be empty. Held with no
+      // events it would never be released (and hold in-flight room forever).
+      tracker.take(Number(message.offset), 0);
+      this.#log.warn({ topic: tracker.topic, partition: tracker.partition, offset: message.offset, delivery_id: record.delivery_id }, 'retry record without events skipped');
+      return;
+    }
     const app = this.#router.app(record.app_id);
     const webhook = app && this.#router.webhook(record.app_id, record.webhook_id);
     const entry = tracker.take(Number(message.offset), record.events.length);
@@ -571,7 +583,12 @@ export class HookstreamService {
           if (this.#closing) return;
           const wait = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
           this.#log.error({ err: errorMessage(err), wait_ms: wait }, 'hand-off to Kafka failed; trying again');
-          await new Promise((r) => setTimeout(r, wait));
+          // close() cuts the wait short: a shutdown must not sit out a 30 s backoff.
+          const woken = await sleep(wait, undefined, { signal: this.#shutdown.signal }).then(
+            () => false,
+            () => true,
+          );
+          if (woken) return;
         }
       }
     })();
@@ -615,6 +632,7 @@ export class HookstreamService {
 
   async #close(): Promise<void> {
     this.#log.info('shutting down: no more fetching, flushing windows');
+    this.#shutdown.abort();
     this.#events.pause();
     this.#tiers?.pause();
     for (const queue of this.#queues.values()) queue.flush();

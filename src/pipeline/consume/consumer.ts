@@ -160,8 +160,12 @@ export class GroupConsumer {
     clearTimeout(this.#waits.get(key));
     const timer = setTimeout(() => {
       this.#waits.delete(key);
-      if (!this.#stopped) resume();
+      // Not after pause() (shutdown): a partition-level resume would override kafkajs'
+      // topic-level pause and start fetching again during the grace period.
+      if (!this.#stopped && !this.#paused) resume();
     }, Math.max(0, at - Date.now()));
+    // A record due in an hour must not keep a stopping process alive.
+    timer.unref();
     this.#waits.set(key, timer);
   }
 
