@@ -39,10 +39,24 @@ interface Pending {
  * An `AckedSender` on a worker thread (`sender-worker.ts`). Hand-offs to retry tiers and the
  * dead-letter topic are large records (a batch of events each), and kafkajs encodes produce
  * requests in JavaScript; with a dead endpoint that was the largest cost left on the main
- * thread. A value the caller marks `owned` is transferred when it spans a whole
- * ArrayBuffer, otherwise copied. A thread that dies fails what it was sending (the caller
+ * thread. Values and keys are transferred, never cloned with the buffer they are a slice
+ * of (see `detached`). A thread that dies fails what it was sending (the caller
  * tries again, as after any failed send) and is replaced.
  */
+/**
+ * Bytes to post to the thread without cloning more than they are. Structured clone copies
+ * a view's whole ArrayBuffer, and a record read from Kafka is a slice of its fetch response
+ * (megabytes): a 300-byte dead-letter value once cost a 2 MiB copy. A buffer the caller
+ * owns that spans its ArrayBuffer is transferred as it is; anything else is copied into an
+ * exact-size one first, and that copy is transferred.
+ */
+export function detached(buf: Buffer, owned: boolean, transfer: ArrayBuffer[]): Uint8Array {
+  const whole = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength && buf.buffer instanceof ArrayBuffer;
+  const out = owned && whole ? buf : new Uint8Array(buf);
+  transfer.push(out.buffer as ArrayBuffer);
+  return out;
+}
+
 export class ThreadedSender implements RecordSender {
   readonly #init: SenderInit;
   readonly #logger: Logger;
@@ -63,15 +77,15 @@ export class ThreadedSender implements RecordSender {
 
   send(record: OutgoingRecord): Promise<void> {
     if (this.#closing) return Promise.reject(new HookstreamError('HS_PRODUCER_CLOSED', 'hand-off producer is closed'));
-    const { value } = record;
-    const whole = value.byteOffset === 0 && value.byteLength === value.buffer.byteLength && value.buffer instanceof ArrayBuffer;
-    const transfer = record.owned === true && whole ? [value.buffer as ArrayBuffer] : [];
+    const transfer: ArrayBuffer[] = [];
+    const value = detached(record.value, record.owned === true, transfer);
+    const key = typeof record.key === 'string' ? record.key : detached(record.key, false, transfer);
     return this.#request(
       (id) => ({
         type: 'send',
         id,
         topic: record.topic,
-        key: record.key,
+        key,
         value,
         ...(record.headers ? { headers: plainHeaders(record.headers) } : {}),
       }),
