@@ -20,6 +20,7 @@ export const DEFAULTS = {
     max_queued_per_endpoint: 5_000,
     shutdown_grace_ms: 15_000,
     worker_threads: 0,
+    max_connections_per_origin: 0,
     circuit_breaker: { failures: 5, cooldown_ms: 30_000 },
   },
   lambda: { region: 'us-east-1', invocation_type: 'Event' as const },

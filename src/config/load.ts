@@ -129,7 +129,7 @@ export function parseConfig(raw: Json, options: { env?: NodeJS.ProcessEnv; onWar
 
   const deliveryRaw = optObj(root.delivery, '$.delivery');
   strictKeys(deliveryRaw, '$.delivery', [
-    'request_timeout_ms', 'max_body_bytes', 'concurrency_per_endpoint', 'max_in_flight_events', 'max_queued_per_endpoint', 'shutdown_grace_ms', 'worker_threads', 'circuit_breaker',
+    'request_timeout_ms', 'max_body_bytes', 'concurrency_per_endpoint', 'max_in_flight_events', 'max_queued_per_endpoint', 'shutdown_grace_ms', 'worker_threads', 'max_connections_per_origin', 'circuit_breaker',
   ]);
   const cbRaw = optObj(deliveryRaw.circuit_breaker, '$.delivery.circuit_breaker');
   strictKeys(cbRaw, '$.delivery.circuit_breaker', ['failures', 'cooldown_ms']);
@@ -141,6 +141,7 @@ export function parseConfig(raw: Json, options: { env?: NodeJS.ProcessEnv; onWar
     max_queued_per_endpoint: int(deliveryRaw.max_queued_per_endpoint, '$.delivery.max_queued_per_endpoint', DEFAULTS.delivery.max_queued_per_endpoint, 1, 10_000_000),
     shutdown_grace_ms: int(deliveryRaw.shutdown_grace_ms, '$.delivery.shutdown_grace_ms', DEFAULTS.delivery.shutdown_grace_ms, 0, 3_600_000),
     worker_threads: int(deliveryRaw.worker_threads, '$.delivery.worker_threads', DEFAULTS.delivery.worker_threads, 0, 64),
+    max_connections_per_origin: int(deliveryRaw.max_connections_per_origin, '$.delivery.max_connections_per_origin', DEFAULTS.delivery.max_connections_per_origin, 0, 100_000),
     circuit_breaker: {
       failures: int(cbRaw.failures, '$.delivery.circuit_breaker.failures', DEFAULTS.delivery.circuit_breaker.failures, 1, 1_000_000),
       cooldown_ms: int(cbRaw.cooldown_ms, '$.delivery.circuit_breaker.cooldown_ms', DEFAULTS.delivery.circuit_breaker.cooldown_ms, 1, 86_400_000),

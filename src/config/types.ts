@@ -89,6 +89,12 @@ export interface DeliveryConfig {
    * topic are produced from a thread of their own as well. 0 does everything on one thread.
    */
   worker_threads: number;
+  /**
+   * Cap on HTTP sockets per origin (scheme + host + port), shared by every webhook there;
+   * 0 for none. Requests past it wait for a socket, and the wait counts against their
+   * `request_timeout_ms`.
+   */
+  max_connections_per_origin: number;
   circuit_breaker: CircuitBreakerConfig;
 }
 

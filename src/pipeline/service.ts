@@ -103,11 +103,13 @@ export class HookstreamService {
     this.#topics = topicNames(config);
     this.#router = new Router(config.apps);
     const threads = config.delivery.worker_threads;
+    const cap = config.delivery.max_connections_per_origin;
+    const http = cap > 0 ? { connectionsPerOrigin: cap } : {};
     this.#deliverer =
       options.deliverer ??
       (threads > 0
-        ? new ThreadedDeliverer({ threads, logger })
-        : lazyDeliverer(async () => (await import('./deliver/index.js')).createDeliverer({ logger })));
+        ? new ThreadedDeliverer({ threads, http, logger })
+        : lazyDeliverer(async () => (await import('./deliver/index.js')).createDeliverer({ http, logger })));
     const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, logger });
     this.#sender =
       threads > 0

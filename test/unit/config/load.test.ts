@@ -25,6 +25,7 @@ test('defaults fill every hookstream section', () => {
   assert.deepEqual(config.webhooks.batching, { enabled: true, duration: 50, size: 100 });
   assert.equal(config.delivery.max_body_bytes, 262144);
   assert.equal(config.delivery.request_timeout_ms, 10000);
+  assert.equal(config.delivery.max_connections_per_origin, 0, 'no socket cap per origin unless asked for');
   assert.equal(config.metrics.port, 9601);
   assert.equal(config.apps[0]!.webhooks[0]!.request_timeout_ms, 10000);
 });
@@ -36,6 +37,7 @@ test('KAFKA_BROKERS overrides kafka.brokers', () => {
 
 test('errors name the JSON path and the rule', () => {
   rejects({ kafka: { partitions: 0 } }, '$.kafka.partitions', /between 1 and/);
+  rejects({ delivery: { max_connections_per_origin: -1 } }, '$.delivery.max_connections_per_origin', /between 0 and/);
   rejects({ kafka: { partitons: 3 } }, '$.kafka.partitons', /unknown key/);
   rejects({ kafka: { handoff_compression: 'zstd' } }, '$.kafka.handoff_compression', /one of "lz4", "gzip", "none", got "zstd"/);
   rejects(app([hook({ url: 'ftp://x' })]), '$.app_manager.array.apps[0].webhooks[0].url', /http/);
