@@ -137,7 +137,14 @@ export function createHttpDeliverer(options: HttpDelivererOptions = {}): HttpDel
       });
       const status = res.statusCode;
       if (status >= 200 && status < 300) {
-        await drain(res.body, maxDrainBytes);
+        // The status is the receiver's answer: the webhook is delivered. Its body is only
+        // read to reuse the socket; one that breaks off or trickles past the deadline costs
+        // the socket, never a second delivery of events the receiver has accepted.
+        try {
+          await drain(res.body, maxDrainBytes);
+        } catch {
+          if (!res.body.destroyed) res.body.destroy();
+        }
         return { ok: true, statusCode: status, durationMs: elapsed() };
       }
       const head = await readHead(res.body, maxErrorBodyBytes, maxDrainBytes);

@@ -335,3 +335,18 @@ test('no hidden socket cap per origin: 24 deliveries to one host run at once', a
   assert.deepEqual(outcomes.map((o) => o.ok), Array(24).fill(true));
   assert.equal(server.hits(), 24);
 });
+
+test('a 2xx whose body breaks off is a delivery, not a failure: the receiver has accepted the events', async (t) => {
+  const server = await rawServer(t, (req, res) => {
+    req.resume();
+    // Promise more than is sent, then cut the connection mid-body.
+    res.writeHead(200, { 'Content-Length': '100' });
+    res.write('partial');
+    setTimeout(() => res.socket?.destroy(), 20);
+  });
+  const d = deliverer(t);
+  const outcome = await d.deliver(request(server.url));
+  assert.equal(outcome.ok, true, JSON.stringify(outcome));
+  assert.equal(outcome.statusCode, 200);
+  assert.equal(server.hits(), 1);
+});
