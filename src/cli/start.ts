@@ -4,7 +4,7 @@ import { loadConfig } from '../config/index.js';
 import type { HookstreamConfig } from '../config/types.js';
 import { HookstreamError } from '../errors.js';
 import { createKafka } from '../kafka/client.js';
-import { ensureTopics, topicNames } from '../kafka/topics.js';
+import { HANDOFF_OVERHEAD_BYTES, ensureTopics, handoffLimitProblem, maxMessageBytes, topicNames } from '../kafka/topics.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { HookstreamService } from '../pipeline/service.js';
 import { PACKAGE_ROOT } from '../version.js';
@@ -96,10 +96,17 @@ async function checkTopics(config: HookstreamConfig, logger: Logger, embedded: b
     const missing = [names.events, ...names.retries.map((r) => r.name), names.dlq].filter((t) => !existing.has(t));
     if (missing.length > 0 && embedded) {
       await ensureTopics(admin, config);
-      return;
-    }
-    if (missing.length > 0) {
+    } else if (missing.length > 0) {
       throw new HookstreamError('HS_USAGE', `missing topics ${missing.join(', ')}: create them with "hookstream topics create --config FILE"`);
+    }
+    const limits = await maxMessageBytes(admin, [...names.retries.map((r) => r.name), names.dlq]);
+    const problem = handoffLimitProblem(config.delivery.max_body_bytes, limits);
+    if (problem) {
+      throw new HookstreamError(
+        'HS_USAGE',
+        `delivery.max_body_bytes ${config.delivery.max_body_bytes} is too large for topic ${problem.topic} (max.message.bytes ${problem.maxMessageBytes}): ` +
+          `a failed batch that size could never be handed to it. Lower delivery.max_body_bytes to at most ${problem.maxMessageBytes - HANDOFF_OVERHEAD_BYTES}, or raise the topic's max.message.bytes`,
+      );
     }
   } finally {
     await admin.disconnect();

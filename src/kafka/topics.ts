@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin } from 'kafkajs';
+import kafkajs, { type Admin } from 'kafkajs';
 import { ConfigError, errorMessage } from '../errors.js';
 import type { HookstreamConfig } from '../config/types.js';
 
@@ -162,4 +162,38 @@ export async function waitForTopicLeaders(admin: Admin, topics: string[], timeou
     }
     await sleep(100);
   }
+}
+
+/**
+ * Bytes a hand-off record may take beyond `delivery.max_body_bytes`: the delivery record's
+ * head (ids, times, last error) and Kafka headers. Its events are Avro, which is no larger
+ * than the JSON body they were sent in (no field names, no escaping).
+ */
+export const HANDOFF_OVERHEAD_BYTES = 4096;
+
+/**
+ * The first retry or dead-letter topic that would refuse a failed batch as large as
+ * `max_body_bytes` allows, with its limit; undefined when all take it. A refused hand-off
+ * can never succeed, so its events would hold their offsets forever: the service refuses
+ * to start instead, naming both settings.
+ */
+export function handoffLimitProblem(maxBodyBytes: number, limits: ReadonlyMap<string, number>): { topic: string; maxMessageBytes: number } | undefined {
+  for (const [topic, maxMessageBytes] of limits) {
+    if (maxBodyBytes + HANDOFF_OVERHEAD_BYTES > maxMessageBytes) return { topic, maxMessageBytes };
+  }
+  return undefined;
+}
+
+/** `max.message.bytes` of each topic, as the broker reports it (its default included). */
+export async function maxMessageBytes(admin: Admin, topics: readonly string[]): Promise<Map<string, number>> {
+  const { resources } = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: topics.map((name) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })),
+  });
+  const out = new Map<string, number>();
+  for (const r of resources) {
+    const value = r.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue;
+    if (value !== undefined && value !== null) out.set(r.resourceName, Number(value));
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../../src/errors.js';
-import { formatDelay, topicNames } from '../../../src/kafka/topics.js';
+import { HANDOFF_OVERHEAD_BYTES, formatDelay, handoffLimitProblem, topicNames } from '../../../src/kafka/topics.js';
 
 describe('formatDelay', () => {
   it('uses whole seconds, minutes when divisible by 60000, else milliseconds', () => {
@@ -56,5 +56,20 @@ describe('topicNames', () => {
       () => topicNames({ kafka: { topic: 't' }, retry: { delays_ms: [1000, 1000] } }),
       (err: unknown) => err instanceof ConfigError && err.path === '$.retry.delays_ms[1]',
     );
+  });
+});
+
+describe('handoffLimitProblem', () => {
+  it('names the first retry or dead-letter topic that could not take a failed batch of max_body_bytes', () => {
+    const limits = new Map([
+      ['ev.retry.1s', 1_048_588],
+      ['ev.dlq', 524_288],
+    ]);
+    assert.equal(handoffLimitProblem(256 * 1024, limits), undefined);
+    assert.deepEqual(handoffLimitProblem(600 * 1024, limits), { topic: 'ev.dlq', maxMessageBytes: 524_288 });
+    assert.deepEqual(handoffLimitProblem(1_048_576, limits), { topic: 'ev.retry.1s', maxMessageBytes: 1_048_588 });
+    // The record head and headers need room beside the events.
+    assert.deepEqual(handoffLimitProblem(524_288 - HANDOFF_OVERHEAD_BYTES + 1, new Map([['ev.dlq', 524_288]])), { topic: 'ev.dlq', maxMessageBytes: 524_288 });
+    assert.equal(handoffLimitProblem(524_288 - HANDOFF_OVERHEAD_BYTES, new Map([['ev.dlq', 524_288]])), undefined);
   });
 });
