@@ -461,8 +461,9 @@ export class HookstreamService {
     const breakerKey = `${app.id}\u0000${webhook.id}`;
     const breaker = this.#breaker(breakerKey);
     const circuit = () => this.metrics.circuitState.set({ webhook_id: `${app.id}/${webhook.id}` }, CIRCUIT_VALUE[breaker.state]);
+    const allowed = breaker.allow();
     // With no retry tier there is nowhere to defer to: the breaker only reports its state.
-    if (this.#topics.retries.length > 0 && !breaker.allow()) {
+    if (allowed === undefined && this.#topics.retries.length > 0) {
       circuit();
       // Not awaited: the hand-off holds the batch's events (in flight, uncommitted) until
       // the broker acknowledges it, but not a delivery slot. Awaited, an open circuit would
@@ -471,6 +472,7 @@ export class HookstreamService {
       void this.#defer(batch, breaker.remainingMs(), 'circuit open');
       return;
     }
+    const kind = allowed ?? 'attempt';
     batch.attempts++;
     this.metrics.batchSize.observe(batch.items.length);
     let outcome: DeliveryOutcome;
@@ -489,7 +491,7 @@ export class HookstreamService {
     }
     this.metrics.deliveryDuration.observe({ target }, outcome.durationMs / 1000);
     if (outcome.ok) {
-      breaker.success();
+      breaker.success(kind);
       circuit();
       this.metrics.deliveries.inc({ target, outcome: 'success' });
       this.metrics.eventsDelivered.inc({ target }, batch.items.length);
@@ -500,13 +502,17 @@ export class HookstreamService {
       }
       return;
     }
-    breaker.failure();
-    circuit();
     this.metrics.deliveries.inc({ target, outcome: outcome.kind });
     const error = `${outcome.kind}${outcome.statusCode === undefined ? '' : ` ${outcome.statusCode}`}: ${outcome.message}`;
     batch.firstFailureMs ??= Date.now();
     batch.lastError = error;
     const decision = decideRetry(outcome, batch.tier, this.#config.retry.delays_ms);
+    // Only failures worth retrying count against the endpoint. A permanent one (410, 400,
+    // a redirect) is an answer: it is dead-lettered at once, also the sixth time in a row,
+    // instead of an open circuit sending such batches through the tiers first.
+    if (decision.action === 'retry') breaker.failure(kind);
+    else breaker.success(kind);
+    circuit();
     this.#log.warn(
       { app_id: app.id, webhook_id: webhook.id, delivery_id: batch.deliveryId, attempt: batch.attempts, error, decision: decision.action },
       'webhook delivery failed',

@@ -44,3 +44,28 @@ test('410 Gone is dead-lettered at once, with a reason that names the status', a
   assert.equal(metricValue(text, 'hookstream_webhook_dead_lettered_total', { reason: 'http_410' }), 1);
   assert.equal(metricValue(text, 'hookstream_webhook_retries_total'), 0);
 });
+
+test('permanent failures do not open the circuit: the eighth 410 in a row is still attempted and dead-lettered at once', async (t) => {
+  const receiver = await startReceiver({ apps: { key: 'k1', secret: 's1' }, status: 410 });
+  t.after(() => receiver.close());
+  const raw = testConfig({
+    apps: [{ id: 'app1', key: 'k1', secret: 's1', webhooks: [{ id: 'gone', url: receiver.url('/hook'), event_types: ['channel_occupied'] }] }],
+    // One event per request, so that eight events are eight attempts, more than the breaker's 5.
+    batching: { enabled: false },
+    partitions: 1,
+  });
+  const config = await createServiceTopics(t, raw);
+  const names = topicNames(config);
+  const service = await startService(t, raw);
+  const dlqReader = await readTopic(t, names.dlq);
+  const producer = createProducer({ brokers: brokers(), topic: config.kafka.topic, nodeId: 'node-1' });
+  t.after(() => producer.close());
+  await producer.publishMany(Array.from({ length: 8 }, (_, i) => ({ id: `ev-${i}`, time_ms: Date.now(), app_id: 'app1', name: 'channel_occupied', channel: 'room-1' })));
+
+  await dlqReader.waitFor((r) => r.length >= 8, 15_000, 'eight dead letters');
+  assert.equal(receiver.requests.length, 8, 'every batch attempted, none deferred by an open circuit');
+  assert.deepEqual(new Set(dlqReader.records.map((r) => r.headers['hookstream-reason'])), new Set(['http_410']));
+  const text = await service.registry.metrics();
+  assert.equal(metricValue(text, 'hookstream_webhook_deferred_total'), 0);
+  assert.equal(metricValue(text, 'hookstream_webhook_circuit_state', { webhook_id: 'app1/gone' }), 0);
+});
