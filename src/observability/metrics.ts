@@ -22,8 +22,8 @@ export interface MetricDoc {
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 /** Seconds; a request is bounded by request_timeout_ms (10 s by default, at most 600 s). */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
-/** Events per request, up to the 1000 that `webhooks.batching.size` allows at most. */
-const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+/** Events per request (`webhooks.batching.size` is 100 by default and may go up to 100,000). */
+const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000];
 
 /** Every metric hookstream defines, in the order README lists them. */
 export const METRIC_DOCS = [
@@ -46,7 +46,7 @@ export const METRIC_DOCS = [
 export type MetricName = (typeof METRIC_DOCS)[number]['name'];
 
 /** Reasons for `hookstream_events_dropped_total`. */
-export type DropReason = 'no_matching_webhook' | 'unknown_app';
+export type DropReason = 'no_matching_webhook';
 
 /** Values of `hookstream_webhook_circuit_state`. */
 export const CIRCUIT_STATE = { closed: 0, half_open: 1, open: 2 } as const;
@@ -120,7 +120,7 @@ export function createMetrics(registry: Registry): Metrics {
   };
   // Series that exist from the start, so that rate() and alerts see a 0 rather than
   // no data before the first occurrence.
-  for (const reason of ['no_matching_webhook', 'unknown_app'] satisfies DropReason[]) metrics.eventsDropped.inc({ reason }, 0);
+  for (const reason of ['no_matching_webhook'] satisfies DropReason[]) metrics.eventsDropped.inc({ reason }, 0);
   for (const target of ['http', 'lambda'] satisfies DeliveryTarget[]) {
     metrics.deliveries.inc({ target, outcome: 'success' }, 0);
     metrics.eventsDelivered.inc({ target }, 0);

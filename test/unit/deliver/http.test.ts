@@ -171,14 +171,36 @@ test('a server that never answers times out within request_timeout_ms', { timeou
   assert.match(outcome.message, /300 ms/);
 });
 
-test('a server that trickles its body (headers, then a byte every 50 ms) times out', { timeout: 5_000 }, async (t) => {
+test('a 2xx whose body trickles (a byte every 50 ms) is delivered, and the deadline still ends the exchange', { timeout: 5_000 }, async (t) => {
+  let closed = false;
   const server = await rawServer(t, (_req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/plain' });
     const timer = setInterval(() => res.write('.'), 50);
-    res.on('close', () => clearInterval(timer));
+    res.on('close', () => {
+      closed = true;
+      clearInterval(timer);
+    });
   });
   const started = Date.now();
-  // bodyTimeout alone would never fire here: each byte resets it.
+  // bodyTimeout alone would never fire here: each byte resets it. The deadline does, and
+  // the socket is dropped; the status had already said the events were accepted.
+  const outcome = await deliverer(t).deliver(request(server.url, {}, { request_timeout_ms: 400 }));
+  const took = Date.now() - started;
+  assert.equal(outcome.ok, true, JSON.stringify(outcome));
+  assert.ok(took >= 390 && took < 900, `took ${took} ms`);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(closed, 'the trickling response was cut off, not read forever');
+});
+
+test('a server that trickles its status line and headers times out', { timeout: 5_000 }, async (t) => {
+  const server = await rawServer(t, (_req, res) => {
+    // Never a complete head: a header value dribbles in a byte at a time.
+    const socket = res.socket!;
+    socket.write('HTTP/1.1 200 OK\r\nX-Slow: ');
+    const timer = setInterval(() => socket.write('a'), 50);
+    socket.on('close', () => clearInterval(timer));
+  });
+  const started = Date.now();
   const outcome = failed(await deliverer(t).deliver(request(server.url, {}, { request_timeout_ms: 400 })));
   const took = Date.now() - started;
   assert.equal(outcome.kind, 'timeout');

@@ -41,17 +41,19 @@ test('labels and buckets as documented', async () => {
   const registry = new Registry();
   const m = createMetrics(registry);
   m.eventsConsumed.inc({ topic: 'hookstream.events' }, 3);
-  m.eventsDropped.inc({ reason: 'unknown_app' });
+  m.eventsDropped.inc({ reason: 'no_matching_webhook' }, 2);
   m.consumerLag.set({ topic: 'hookstream.events', partition: '4' }, 17);
   m.circuitState.set({ webhook_id: 'app-1/wh-1' }, CIRCUIT_STATE.open);
   m.retries.inc({ tier: '0' });
   m.deadLettered.inc({ reason: 'http_410' });
   m.inFlight.set(42);
   m.batchSize.observe(1000);
+  m.batchSize.observe(7000);
   const text = await registry.metrics();
   assert.match(text, /^hookstream_events_consumed_total\{topic="hookstream.events"\} 3$/m);
-  assert.match(text, /^hookstream_events_dropped_total\{reason="unknown_app"\} 1$/m);
-  assert.match(text, /^hookstream_events_dropped_total\{reason="no_matching_webhook"\} 0$/m, 'pre-initialized');
+  assert.match(text, /^hookstream_events_dropped_total\{reason="no_matching_webhook"\} 2$/m);
+  // Unknown apps are dead-lettered, not dropped: no series that would stay 0 forever.
+  assert.doesNotMatch(text, /hookstream_events_dropped_total\{reason="unknown_app"\}/);
   assert.match(text, /^hookstream_consumer_lag\{topic="hookstream.events",partition="4"\} 17$/m);
   assert.match(text, /^hookstream_webhook_circuit_state\{webhook_id="app-1\/wh-1"\} 2$/m);
   assert.match(text, /^hookstream_webhook_retries_total\{tier="0"\} 1$/m);
@@ -59,6 +61,8 @@ test('labels and buckets as documented', async () => {
   assert.match(text, /^hookstream_in_flight_events 42$/m);
   assert.match(text, /^hookstream_webhook_batch_size_bucket\{le="1"\} 0$/m);
   assert.match(text, /^hookstream_webhook_batch_size_bucket\{le="1000"\} 1$/m);
+  assert.match(text, /^hookstream_webhook_batch_size_bucket\{le="5000"\} 1$/m);
+  assert.match(text, /^hookstream_webhook_batch_size_bucket\{le="10000"\} 2$/m, "batches up to the 100,000 the config allows are not all lumped above 1000");
   assert.match(text, /^hookstream_webhook_event_latency_seconds_bucket\{le="0.005"\} 0$/m);
   assert.match(text, /^hookstream_webhook_event_latency_seconds_bucket\{le="60"\} 0$/m);
 });
