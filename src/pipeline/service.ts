@@ -32,7 +32,7 @@ import {
   type PeekedDelivery,
   type WebhookDeliveryRecord,
 } from './retry/delivery-record.js';
-import { decideRetry } from './retry/policy.js';
+import { decideRetry, isRetryable } from './retry/policy.js';
 import { Router } from './route/router.js';
 
 export interface ServiceOptions {
@@ -510,7 +510,7 @@ export class HookstreamService {
     // Only failures worth retrying count against the endpoint. A permanent one (410, 400,
     // a redirect) is an answer: it is dead-lettered at once, also the sixth time in a row,
     // instead of an open circuit sending such batches through the tiers first.
-    if (decision.action === 'retry') breaker.failure(kind);
+    if (isRetryable(outcome)) breaker.failure(kind);
     else breaker.success(kind);
     circuit();
     this.#log.warn(

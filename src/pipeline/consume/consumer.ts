@@ -241,6 +241,10 @@ export class GroupConsumer {
       .commitOffsets(offsets)
       .then(
         () => {
+          // kafkajs resolves without committing while its runner is not running (a crash
+          // and restart): only a commit made as a joined member counts as done, so that an
+          // idle partition's point is committed again instead of being thought committed.
+          if (!this.#joined) return;
           for (const [tracker, point] of points) tracker.markCommitted(point);
         },
         (err: unknown) => {
