@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import type { AppConfig, HookstreamConfig, WebhookConfig } from '../config/types.js';
 import { decodeEvent, eventCodec } from '../contract/index.js';
 import type { WebhookEvent } from '../contract/types.js';
-import { eventRuleViolation } from '../contract/event-rules.js';
+import { eventRuleViolation, keepsEventRules } from '../contract/event-rules.js';
 import { errorMessage } from '../errors.js';
 import { AckedSender } from '../kafka/acked-sender.js';
 import { ThreadedSender, type RecordSender } from '../kafka/threaded-sender.js';
@@ -219,9 +219,8 @@ export class HookstreamService {
       return;
     }
     // The schema lets any field be set on any event; the field table says which it has.
-    const broken = eventRuleViolation(event);
-    if (broken) {
-      this.#deadLetterRaw(tracker, message, 'invalid_event', broken.message);
+    if (!keepsEventRules(event)) {
+      this.#deadLetterRaw(tracker, message, 'invalid_event', eventRuleViolation(event)?.message ?? 'breaks the event field table');
       return;
     }
     const route = this.#router.route(event);

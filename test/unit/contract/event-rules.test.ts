@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventRuleViolation } from '../../../src/contract/event-rules.js';
+import { eventRuleViolation, keepsEventRules } from '../../../src/contract/event-rules.js';
 import type { WebhookEvent } from '../../../src/contract/types.js';
 
 function event(fields: Partial<WebhookEvent>): WebhookEvent {
@@ -23,7 +23,10 @@ test('events of the compatibility table pass the service-side check', () => {
     // Another server's custom event passes with whatever fields it has.
     { name: 'custom_thing', channel: null, data: 'x', subscription_count: 5 },
   ];
-  for (const fields of ok) assert.equal(eventRuleViolation(event(fields)), undefined, JSON.stringify(fields));
+  for (const fields of ok) {
+    assert.equal(eventRuleViolation(event(fields)), undefined, JSON.stringify(fields));
+    assert.equal(keepsEventRules(event(fields)), true, JSON.stringify(fields));
+  }
 });
 
 test('each broken rule is found and named by its field', () => {
@@ -43,9 +46,30 @@ test('each broken rule is found and named by its field', () => {
     [{ app_id: '' }, 'app_id', /non-empty/],
   ];
   for (const [fields, field, message] of cases) {
+    assert.equal(keepsEventRules(event(fields)), false, JSON.stringify(fields));
     const v = eventRuleViolation(event(fields));
     assert.ok(v, `expected a violation for ${JSON.stringify(fields)}`);
     assert.equal(v.field, field, JSON.stringify(fields));
     assert.match(v.message, message);
   }
+});
+
+test('the fast check and the detailed one agree on every combination of fields, values and names', () => {
+  const names = ['channel_occupied', 'channel_vacated', 'cache_miss', 'member_added', 'member_removed', 'client_event', 'subscription_count', 'connection_established', 'connection_terminated', 'custom'];
+  const channels = [null, '', 'room', 'private-r', 'presence-r'];
+  const strings = [null, '', 'x', '{"a":1}'];
+  const counts = [null, -1, 0, 5, 2 ** 31];
+  let checked = 0;
+  for (const name of names)
+    for (const channel of channels)
+      for (const data of strings)
+        for (const user_id of strings)
+          for (const socket_id of [null, '', '1.2'])
+            for (const subscription_count of counts)
+              for (const ev of [null, 'client-x']) {
+                const e = event({ name, channel, data, user_id, socket_id, subscription_count, event: ev });
+                assert.equal(keepsEventRules(e), eventRuleViolation(e) === undefined, JSON.stringify(e));
+                checked++;
+              }
+  assert.equal(checked, 24_000);
 });
