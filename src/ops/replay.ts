@@ -31,13 +31,33 @@ export function parseIsoDuration(text: string): number {
   return ((((w! * 7 + d!) * 24 + h!) * 60 + min!) * 60 + s!) * 1000;
 }
 
-/** Parses an ISO 8601 date-time; a date-time without a zone is refused (it would be ambiguous). */
+/**
+ * Parses an ISO 8601 date (`2026-11-28`, midnight UTC) or date-time with a zone
+ * (`2026-11-28T10:00:00Z`, `…T10:00+02:00`, fractions of a second allowed). Anything else is
+ * refused rather than guessed: `Date.parse` reads "2026-11-28 10:00" or "Nov 28 2026" as
+ * local time and rolls 2026-02-30 over to March, and a replay hours off redelivers the
+ * wrong events.
+ */
 export function parseIsoDateTime(text: string, flag: string): number {
-  if (!/(Z|[+-]\d\d:?\d\d)$/.test(text) && /T/.test(text)) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(text);
+  const example = 'e.g. 2026-11-28T10:00:00Z, 2026-11-28T11:00:00+01:00 or 2026-11-28';
+  if (!m) throw new HookstreamError('HS_USAGE', `${flag}: ${JSON.stringify(text)} is not an ISO 8601 date or date-time (${example})`);
+  const [, y, mo, d, h, mi, sec, , zone] = m;
+  if (h !== undefined && zone === undefined) {
     throw new HookstreamError('HS_USAGE', `${flag}: ${JSON.stringify(text)} has no time zone; add Z or an offset such as +02:00`);
   }
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new HookstreamError('HS_USAGE', `${flag}: ${JSON.stringify(text)} is not an ISO 8601 date-time (e.g. 2026-11-28T10:00:00Z)`);
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const zoneOk = zone === undefined || zone === 'Z' || (Number(zone.slice(1, 3)) <= 23 && Number(zone.slice(-2)) <= 59);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || Number(h ?? 0) > 23 || Number(mi ?? 0) > 59 || Number(sec ?? 0) > 59 || !zoneOk) {
+    throw new HookstreamError('HS_USAGE', `${flag}: ${JSON.stringify(text)} is not a valid date or time (${example})`);
+  }
+  // Date.parse reads exactly these forms the same everywhere once the offset has its colon.
+  const normalized = zone !== undefined && zone !== 'Z' && !zone.includes(':') ? text.slice(0, -2) + ':' + text.slice(-2) : text;
+  const ms = Date.parse(h === undefined ? `${normalized}T00:00:00Z` : normalized);
+  if (Number.isNaN(ms)) throw new HookstreamError('HS_USAGE', `${flag}: ${JSON.stringify(text)} is not an ISO 8601 date or date-time (${example})`);
   return ms;
 }
 

@@ -19,6 +19,21 @@ test('date-times need a zone', () => {
   assert.throws(() => parseIsoDateTime('yesterday', '--x'), /not an ISO 8601/);
 });
 
+test('date-times: only ISO 8601 forms, never local time, never a rolled-over date', () => {
+  assert.equal(parseIsoDateTime('2026-11-28', '--x'), Date.UTC(2026, 10, 28), 'a date alone is midnight UTC');
+  assert.equal(parseIsoDateTime('2026-11-28T10:00Z', '--x'), Date.UTC(2026, 10, 28, 10));
+  assert.equal(parseIsoDateTime('2026-11-28T10:00:00.250Z', '--x'), Date.UTC(2026, 10, 28, 10, 0, 0, 250));
+  assert.equal(parseIsoDateTime('2026-11-28T12:00:00+0200', '--x'), Date.UTC(2026, 10, 28, 10), 'an offset without a colon');
+  assert.equal(parseIsoDateTime('2024-02-29T00:00:00Z', '--x'), Date.UTC(2024, 1, 29), 'a leap day');
+  // What Date.parse would take as local time, or roll over.
+  for (const bad of ['2026-11-28 10:00:00', '2026-11-28t10:00:00Z', 'Nov 28 2026 10:00', '2026-11-28T10:00:00 UTC', '28.11.2026']) {
+    assert.throws(() => parseIsoDateTime(bad, '--x'), /not an ISO 8601/, bad);
+  }
+  for (const bad of ['2026-02-30T00:00:00Z', '2025-02-29', '2026-13-01', '2026-11-28T24:00:00Z', '2026-11-28T10:60:00Z', '2026-11-28T10:00:00+25:00']) {
+    assert.throws(() => parseIsoDateTime(bad, '--x'), /not a valid date or time/, bad);
+  }
+});
+
 test('plan and lag tables show every partition and a total', () => {
   const plan = formatPlan('t', 'g', [
     { partition: 0, current: 10, target: 4, redeliver: 6 },
