@@ -1,6 +1,7 @@
 import type { Admin } from 'kafkajs';
 import { loadConfig } from '../config/index.js';
 import type { HookstreamConfig } from '../config/types.js';
+import { HookstreamError } from '../errors.js';
 import { createKafka } from '../kafka/client.js';
 import { pino } from 'pino';
 
@@ -19,4 +20,14 @@ export async function withConfigAdmin<T>(config: HookstreamConfig, fn: (admin: A
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * A whole number >= 0 given on the command line. `Number()` would read "" and " " as 0, so
+ * `--partitions 3,` would also select partition 0; digits only are accepted.
+ */
+export function parseWholeNumber(text: string, flag: string): number {
+  const n = /^\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
+  if (!Number.isSafeInteger(n)) throw new HookstreamError('HS_USAGE', `${flag}: ${JSON.stringify(text)} is not a whole number >= 0`);
+  return n;
 }

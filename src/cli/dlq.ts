@@ -91,8 +91,8 @@ export async function run(args: string[], io: DlqIo = { stdout: process.stdout, 
   }
   let limit = DEFAULT_LIMIT;
   if (values.limit !== undefined) {
-    limit = Number(values.limit);
-    if (!Number.isSafeInteger(limit) || limit < 0) {
+    limit = /^\d+$/.test(values.limit) ? Number(values.limit) : Number.NaN;
+    if (!Number.isSafeInteger(limit)) {
       io.stderr.write(`hookstream dlq list: --limit must be a whole number >= 0, got ${JSON.stringify(values.limit)}\n`);
       return 2;
     }

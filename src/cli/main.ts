@@ -51,11 +51,24 @@ export async function main(argv: string[]): Promise<number> {
     const mod = await command.load();
     return await mod.run(rest);
   } catch (err) {
-    // Expected failures (bad config, missing java) get one clear line; anything else a stack.
+    // A usage mistake (an unknown option, a bad value) gets one line and exit code 2, the
+    // same in every command; other expected failures (bad config, missing java) one line
+    // and 1; anything else a stack.
+    if (isUsageError(err)) {
+      process.stderr.write(`hookstream ${name}: ${errorMessage(err)} (see "hookstream ${name} --help")\n`);
+      return 2;
+    }
     if (err instanceof HookstreamError) process.stderr.write(`hookstream ${name}: ${err.message}\n`);
     else process.stderr.write(`hookstream ${name}: ${errorMessage(err)}\n${err instanceof Error ? (err.stack ?? '') : ''}\n`);
     return 1;
   }
+}
+
+/** Node's parseArgs errors (unknown option, missing value) and hookstream's HS_USAGE. */
+function isUsageError(err: unknown): boolean {
+  if (err instanceof HookstreamError) return err.code === 'HS_USAGE';
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
 }
 
 main(process.argv.slice(2)).then(

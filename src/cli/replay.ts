@@ -3,7 +3,7 @@ import { HookstreamError } from '../errors.js';
 import { topicNames } from '../kafka/topics.js';
 import { groupsOf } from '../ops/lag.js';
 import { executeReplay, formatPlan, parseIsoDateTime, parseIsoDuration, planReplay, type ReplayTarget } from '../ops/replay.js';
-import { loadCliConfig, withConfigAdmin } from './common.js';
+import { loadCliConfig, parseWholeNumber, withConfigAdmin } from './common.js';
 
 const HELP = `Usage: hookstream replay [--config FILE] TARGET [--topic T] [--partitions 0,3] [--execute]
 
@@ -49,9 +49,7 @@ export async function run(args: string[]): Promise<number> {
   if (values['to-datetime'] !== undefined) targets.push({ kind: 'datetime', ms: parseIsoDateTime(values['to-datetime'], '--to-datetime') });
   if (values['by-duration'] !== undefined) targets.push({ kind: 'datetime', ms: Date.now() - parseIsoDuration(values['by-duration']) });
   if (values['to-offset'] !== undefined) {
-    const n = Number(values['to-offset']);
-    if (!Number.isSafeInteger(n) || n < 0) throw new HookstreamError('HS_USAGE', `--to-offset: ${values['to-offset']} is not an offset (a whole number >= 0)`);
-    targets.push({ kind: 'offset', offset: n });
+    targets.push({ kind: 'offset', offset: parseWholeNumber(values['to-offset'], '--to-offset') });
   }
   if (values['to-earliest']) targets.push({ kind: 'earliest' });
   if (values['to-latest']) targets.push({ kind: 'latest' });
@@ -59,11 +57,7 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`hookstream replay: give exactly one of --to-datetime, --by-duration, --to-offset, --to-earliest, --to-latest\n\n${HELP}`);
     return 2;
   }
-  const partitions = values.partitions?.split(',').map((p) => {
-    const n = Number(p.trim());
-    if (!Number.isInteger(n) || n < 0) throw new HookstreamError('HS_USAGE', `--partitions: ${JSON.stringify(p)} is not a partition number`);
-    return n;
-  });
+  const partitions = values.partitions?.split(',').map((p) => parseWholeNumber(p, '--partitions'));
   const config = await loadCliConfig(values.config);
   const names = topicNames(config);
   const topic = values.topic ?? names.events;
