@@ -42,7 +42,7 @@ test('bad values are refused with the flag named', async () => {
     assert.equal(r.code, 2, limit);
     assert.match(r.stderr, /--limit must be a whole number/);
   }
-  await assert.rejects(dlq(['requeue', '--since', 'yesterday']), /--since: "yesterday" is not an ISO 8601 date-time/);
+  await assert.rejects(dlq(['requeue', '--since', 'yesterday']), /--since: "yesterday" is not an ISO 8601 date or date-time/);
   await assert.rejects(dlq(['requeue', '--since', '2026-01-01T10:00:00']), /--since: .* has no time zone/);
   const unknown = await dlq(['list', '--verbose']);
   assert.equal(unknown.code, 2);
