@@ -103,6 +103,11 @@ export async function run(args: string[], io: DlqIo = { stdout: process.stdout, 
   if (values.since !== undefined) selection.sinceMs = parseIsoDateTime(values.since, '--since');
 
   const config = await loadCliConfig(values.config);
+  if (sub === 'requeue' && selection.appId !== undefined && !config.apps.some((a) => a.id === selection.appId)) {
+    // A typo would select nothing, and the run would append every entry to the topic again.
+    io.stderr.write(`hookstream dlq requeue: --app ${JSON.stringify(selection.appId)} is not an app of the config; its entries could only be kept, not requeued\n`);
+    return 2;
+  }
   // kafkajs' own warnings go to stderr; stdout carries the result only.
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', destination: process.stderr });
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.client_id}-dlq`, logger });
@@ -129,7 +134,8 @@ export async function run(args: string[], io: DlqIo = { stdout: process.stdout, 
         signal: abort.signal,
         onStart: (total) => {
           // A bar only for an interactive run; logs and pipes get the summary alone.
-          if (execute && io.stdout.isTTY === true && total > 0) progress = new ProgressLine('requeueing', total, io.stdout as NodeJS.WriteStream);
+          // On stderr, so that stdout stays the summary; drawn only when stderr is a terminal.
+          if (execute && total > 0) progress = new ProgressLine('requeueing', total, io.stderr);
         },
         onProgress: () => progress?.tick(),
       }),

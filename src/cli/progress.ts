@@ -6,12 +6,15 @@ export class ProgressLine {
   readonly #total: number;
   readonly #label: string;
   readonly #tty: boolean;
+  readonly #stream: NodeJS.WritableStream;
   #done = 0;
   #lastDraw = 0;
 
-  constructor(label: string, total: number, stream: NodeJS.WriteStream = process.stderr) {
+  /** Draws on `stream`, and only when that very stream is a terminal. */
+  constructor(label: string, total: number, stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr) {
     this.#label = label;
     this.#total = total;
+    this.#stream = stream;
     this.#tty = stream.isTTY === true;
   }
 
@@ -20,7 +23,7 @@ export class ProgressLine {
     const now = Date.now();
     if (this.#tty && (now - this.#lastDraw > 100 || this.#done === this.#total)) {
       this.#lastDraw = now;
-      process.stderr.write(`\r${this.render()}`);
+      this.#stream.write(`\r${this.render()}`);
     }
   }
 
@@ -31,6 +34,6 @@ export class ProgressLine {
   }
 
   end(): void {
-    if (this.#tty) process.stderr.write(`\r${this.render()}\n`);
+    if (this.#tty) this.#stream.write(`\r${this.render()}\n`);
   }
 }

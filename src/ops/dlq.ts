@@ -570,7 +570,9 @@ export async function requeueDlq(kafka: Kafka, admin: Admin, config: HookstreamC
           headers: { 'hookstream-delivery-id': action.record.delivery_id, [REQUEUED_FROM_HEADER]: from },
         });
       case 'republish':
-        return sender.send({ topic: names.events, key: entry.key ?? action.event.app_id, value: entry.value!, headers: { [REQUEUED_FROM_HEADER]: from } });
+        // Keyed by app id, as the contract keys events: the dead-lettered copy may have had an
+        // empty key (the original had none), which would pick a partition other than the app's.
+        return sender.send({ topic: names.events, key: action.event.app_id, value: entry.value!, headers: { [REQUEUED_FROM_HEADER]: from } });
       case 'keep':
         // Unchanged, headers included, so `dlq list` shows it as before.
         return sender.send({ topic: names.dlq, key: entry.key ?? Buffer.alloc(0), value: entry.value ?? Buffer.alloc(0), headers: entry.headers });
@@ -596,7 +598,7 @@ export async function requeueDlq(kafka: Kafka, admin: Admin, config: HookstreamC
           }
         },
       },
-      async (partition, messages) => {
+      async (partition, messages, progress) => {
         const first = messages[0];
         if (!first) return;
         let tracker = trackers.get(partition);
@@ -621,6 +623,7 @@ export async function requeueDlq(kafka: Kafka, admin: Admin, config: HookstreamC
           acks.push(
             sent.then(() => {
               t.release(held);
+              progress();
               options.onProgress?.();
               void commit();
             }),

@@ -61,15 +61,17 @@ export async function readRange(
  * Runs `consumer` over the ranges (one subscription to the whole topic; records outside a
  * range are ignored) until every range is read, then disconnects it. `handle` gets each
  * batch's records in the range, in offset order, and may take its time (kafkajs waits for
- * it before fetching that partition again). Rejects if `handle` throws, if the consumer
- * crashes, or if nothing arrives for `idleTimeoutMs`.
+ * it before fetching that partition again); while it works it calls `progress()` (each
+ * acknowledged hand-off, say), which counts as progress and heartbeats, so that a slow
+ * broker neither trips the idle timeout nor costs the group its partitions. Rejects if
+ * `handle` throws, if the consumer crashes, or if nothing progresses for `idleTimeoutMs`.
  */
 export async function consumeRanges(
   consumer: Consumer,
   topic: string,
   ranges: readonly PartitionRange[],
   options: ReadOptions & { onJoin?: (assigned: readonly number[]) => void; autoSeek?: boolean },
-  handle: (partition: number, messages: KafkaMessage[]) => Promise<void>,
+  handle: (partition: number, messages: KafkaMessage[], progress: () => void) => Promise<void>,
 ): Promise<void> {
   const pending = new Map(ranges.filter((r) => r.end > r.start).map((r) => [r.partition, r]));
   if (pending.size === 0 || options.signal?.aborted) return;
@@ -116,8 +118,17 @@ export async function consumeRanges(
         const inRange = batch.messages.filter((m) => Number(m.offset) >= range.start && Number(m.offset) < range.end);
         if (!isRunning() || isStale()) return;
         inBatch = true;
+        let lastBeat = Date.now();
+        const progress = (): void => {
+          lastProgress = Date.now();
+          if (lastProgress - lastBeat < 1000) return;
+          lastBeat = lastProgress;
+          // kafkajs sends it only when the heartbeat interval is due; a failure (rebalance)
+          // shows up again at the batch's own heartbeat below.
+          heartbeat().catch(() => undefined);
+        };
         try {
-          await handle(batch.partition, inRange);
+          await handle(batch.partition, inRange, progress);
         } catch (err) {
           fail(err instanceof Error ? err : new Error(String(err)));
           return;

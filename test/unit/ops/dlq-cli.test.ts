@@ -48,3 +48,20 @@ test('bad values are refused with the flag named', async () => {
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /verbose/);
 });
+
+test('requeue refuses an --app that is not in the config (a typo would rewrite every entry)', async () => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = await mkdtemp(join(tmpdir(), 'dlq-cli-'));
+  try {
+    const file = join(dir, 'config.json');
+    // No broker at this address: the refusal must come before any connection.
+    await writeFile(file, JSON.stringify({ kafka: { brokers: ['127.0.0.1:1'] }, app_manager: { array: { apps: [{ id: 'app1', key: 'k', secret: 's', webhooks: [] }] } } }));
+    const r = await dlq(['requeue', '--config', file, '--app', 'app_1', '--execute']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--app "app_1" is not an app of the config/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
