@@ -3,6 +3,7 @@ import type { Message, Producer as KafkaProducer } from 'kafkajs';
 import { encodeEvent } from '../contract/index.js';
 import { HookstreamError } from '../errors.js';
 import { createKafka } from '../kafka/client.js';
+import { createLogger, type Logger } from '../observability/logger.js';
 import { memoizedDefaultPartitioner } from './partitioner.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
 import { validateEvent, type EventDefaults, type PublishEvent } from './validate.js';
@@ -93,6 +94,7 @@ class BatchingProducer implements Producer {
   private lingerTimer: NodeJS.Timeout | undefined;
   private flushWaiters: FlushWaiter[] = [];
 
+  private readonly logger: Logger;
   private connecting: Promise<void> | undefined;
   private connectAttempted = false;
   private closed = false;
@@ -100,10 +102,13 @@ class BatchingProducer implements Producer {
 
   constructor(opts: ResolvedProducerOptions) {
     this.opts = opts;
+    // The documented default: warnings (a failed produce request) reach stderr even when
+    // the caller passes no logger.
+    this.logger = opts.logger ?? createLogger({ level: 'warn', destination: process.stderr });
     const kafka = createKafka({
       brokers: opts.brokers,
       clientId: opts.clientId,
-      ...(opts.logger ? { logger: opts.logger } : {}),
+      logger: this.logger,
       ...(opts.retry ? { retry: opts.retry } : {}),
     });
     this.kafkaProducer = kafka.producer({
@@ -291,7 +296,7 @@ class BatchingProducer implements Producer {
 
   private settle(batch: Batch, failure: { error: unknown } | undefined): void {
     if (failure) {
-      this.opts.logger?.warn({ err: failure.error, events: batch.messages.length, topic: this.opts.topic }, 'produce request failed; its events are rejected');
+      this.logger.warn({ err: failure.error, events: batch.messages.length, topic: this.opts.topic }, 'produce request failed; its events are rejected');
       batch.reject(failure.error);
     } else {
       batch.resolve();
