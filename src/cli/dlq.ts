@@ -3,7 +3,7 @@ import { errorMessage } from '../errors.js';
 import { createKafka } from '../kafka/client.js';
 import { topicNames } from '../kafka/topics.js';
 import { createLogger } from '../observability/logger.js';
-import { formatCounts, formatTable, listDlq, requeueDlq, requeueGroupId, type DlqSelection, type ListResult, type RequeueSummary } from '../ops/dlq.js';
+import { DLQ_REASON, formatCounts, formatTable, listDlq, requeueDlq, requeueGroupId, type DlqSelection, type ListResult, type RequeueSummary } from '../ops/dlq.js';
 import { parseIsoDateTime } from '../ops/replay.js';
 import { loadCliConfig, withConfigAdmin } from './common.js';
 import { ProgressLine } from './progress.js';
@@ -102,6 +102,12 @@ export async function run(args: string[], io: DlqIo = { stdout: process.stdout, 
   if (values.reason !== undefined) selection.reason = values.reason;
   if (values.since !== undefined) selection.sinceMs = parseIsoDateTime(values.since, '--since');
 
+  if (sub === 'requeue' && selection.reason !== undefined && !DLQ_REASON.test(selection.reason)) {
+    io.stderr.write(
+      `hookstream dlq requeue: --reason ${JSON.stringify(selection.reason)} is not a reason hookstream writes (retries_exhausted, http_410, redirect_301, undecodable, invalid_event, unknown_app, webhook_removed, invalid_target, ...)\n`,
+    );
+    return 2;
+  }
   const config = await loadCliConfig(values.config);
   if (sub === 'requeue' && selection.appId !== undefined && !config.apps.some((a) => a.id === selection.appId)) {
     // A typo would select nothing, and the run would append every entry to the topic again.

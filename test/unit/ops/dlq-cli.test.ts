@@ -65,3 +65,9 @@ test('requeue refuses an --app that is not in the config (a typo would rewrite e
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('requeue refuses a --reason hookstream never writes (a typo would select nothing and rewrite every entry)', async () => {
+  const r = await dlq(['requeue', '--reason', 'retries-exhausted', '--execute']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--reason "retries-exhausted" is not a reason hookstream writes/);
+});

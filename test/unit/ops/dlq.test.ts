@@ -233,3 +233,19 @@ test('counts read most frequent first', () => {
   assert.equal(formatCounts(new Map([['http_410', 2], ['undecodable', 1000], ['retries_exhausted', 2]])), 'undecodable 1000, http_410 2, retries_exhausted 2');
   assert.equal(formatCounts(new Map()), '');
 });
+
+test('DLQ_REASON knows every reason the pipeline writes, and refuses misspellings', async () => {
+  const { DLQ_REASON } = await import('../../../src/ops/dlq.js');
+  const { decideRetry } = await import('../../../src/pipeline/retry/policy.js');
+  const kinds = ['http_status', 'network', 'timeout', 'invalid_target', 'function_error', 'lambda_error'] as const;
+  const written = new Set<string>(['retries_exhausted', 'undecodable', 'invalid_event', 'unknown_app', 'webhook_removed']);
+  for (const kind of kinds) {
+    for (const statusCode of [undefined, 301, 400, 410, 500]) {
+      // From the last tier every failure dead-letters: permanent ones with their cause.
+      const d = decideRetry({ ok: false, kind, message: 'x', durationMs: 1, ...(statusCode === undefined ? {} : { statusCode }) }, 4, [1, 2, 3, 4, 5]);
+      if (d.action === 'dead_letter') written.add(d.reason);
+    }
+  }
+  for (const reason of written) assert.match(reason, DLQ_REASON, reason);
+  for (const typo of ['retries-exhausted', 'http410', 'http_41', 'Unknown_app', 'undecodeable', '']) assert.doesNotMatch(typo, DLQ_REASON, typo);
+});
