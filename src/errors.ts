@@ -15,7 +15,10 @@ export type ErrorCode =
   | 'HS_LOCAL_KAFKA'
   | 'HS_MISSING_TOOL'
   | 'HS_DELIVERY_FAILED'
-  | 'HS_USAGE';
+  /** The command line is wrong (exit code 2). */
+  | 'HS_USAGE'
+  /** The command is right, but the world is not ready for it: topics missing, a group still live, no broker (exit code 1). */
+  | 'HS_PRECONDITION';
 
 export class HookstreamError extends Error {
   readonly code: ErrorCode;

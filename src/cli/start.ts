@@ -97,13 +97,13 @@ async function checkTopics(config: HookstreamConfig, logger: Logger, embedded: b
     if (missing.length > 0 && embedded) {
       await ensureTopics(admin, config);
     } else if (missing.length > 0) {
-      throw new HookstreamError('HS_USAGE', `missing topics ${missing.join(', ')}: create them with "hookstream topics create --config FILE"`);
+      throw new HookstreamError('HS_PRECONDITION', `missing topics ${missing.join(', ')}: create them with "hookstream topics create --config FILE"`);
     }
     const limits = await maxMessageBytes(admin, [...names.retries.map((r) => r.name), names.dlq]);
     const problem = handoffLimitProblem(config.delivery.max_body_bytes, limits);
     if (problem) {
       throw new HookstreamError(
-        'HS_USAGE',
+        'HS_PRECONDITION',
         `delivery.max_body_bytes ${config.delivery.max_body_bytes} is too large for topic ${problem.topic} (max.message.bytes ${problem.maxMessageBytes}): ` +
           `a failed batch that size could never be handed to it. Lower delivery.max_body_bytes to at most ${problem.maxMessageBytes - HANDOFF_OVERHEAD_BYTES}, or raise the topic's max.message.bytes`,
       );

@@ -499,7 +499,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       brokers = explicit;
       const source = options.brokers ? '--brokers' : 'KAFKA_BROKERS';
       if (!(await probeBroker(brokers[0]!))) {
-        throw new HookstreamError('HS_USAGE', `no Kafka broker answers at ${brokers.join(',')} (from ${source}); the demo starts a broker only when neither --brokers nor KAFKA_BROKERS is given`);
+        throw new HookstreamError('HS_PRECONDITION', `no Kafka broker answers at ${brokers.join(',')} (from ${source}); the demo starts a broker only when neither --brokers nor KAFKA_BROKERS is given`);
       }
       notes.push(`Kafka      ${brokers.join(',')} (from ${source}; nothing started)`);
     } else {

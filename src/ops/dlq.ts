@@ -507,7 +507,7 @@ export async function requeueDlq(kafka: Kafka, admin: Admin, config: HookstreamC
   const [described] = (await admin.describeGroups([groupId])).groups;
   if (described && described.members.length > 0) {
     throw new HookstreamError(
-      'HS_USAGE',
+      'HS_PRECONDITION',
       `another "dlq requeue --execute" is running (consumer group ${groupId} has ${described.members.length} member(s); a run that was killed stays a member until its session times out, 30 s); run one at a time`,
     );
   }
@@ -569,7 +569,7 @@ export async function requeueDlq(kafka: Kafka, admin: Admin, config: HookstreamC
     const from = `${names.dlq}/${entry.partition}/${entry.offset}`;
     switch (action.action) {
       case 'requeue':
-        if (!firstTier) throw new HookstreamError('HS_USAGE', 'retry.delays_ms is empty: there is no retry tier to requeue to');
+        if (!firstTier) throw new HookstreamError('HS_PRECONDITION', 'retry.delays_ms is empty: there is no retry tier to requeue to');
         return sender.send({
           topic: firstTier,
           key: action.record.app_id,
@@ -601,7 +601,7 @@ export async function requeueDlq(kafka: Kafka, admin: Admin, config: HookstreamC
         onJoin: (assigned) => {
           const missing = partitions.filter((p) => !assigned.includes(p));
           if (missing.length > 0) {
-            throw new HookstreamError('HS_USAGE', `another "dlq requeue --execute" took partitions ${missing.join(', ')} of ${names.dlq} (group ${groupId}); run one at a time`);
+            throw new HookstreamError('HS_PRECONDITION', `another "dlq requeue --execute" took partitions ${missing.join(', ')} of ${names.dlq} (group ${groupId}); run one at a time`);
           }
         },
       },

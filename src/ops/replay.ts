@@ -107,7 +107,7 @@ export async function executeReplay(admin: Admin, group: string, topic: string, 
   const [description] = (await admin.describeGroups([group])).groups;
   if (description && description.members.length > 0) {
     throw new HookstreamError(
-      'HS_USAGE',
+      'HS_PRECONDITION',
       `consumer group ${group} has ${description.members.length} live member(s) (state ${description.state}): stop every hookstream instance of this group first, then run the replay again`,
     );
   }
