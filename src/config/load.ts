@@ -48,9 +48,19 @@ export async function loadConfig(options: LoadOptions = {}): Promise<HookstreamC
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new HookstreamError('HS_CONFIG_UNREADABLE', `config file ${path} is not valid JSON: ${errorMessage(err)}`, { cause: err });
+    throw new HookstreamError('HS_CONFIG_UNREADABLE', `config file ${path} is not valid JSON: ${jsonErrorWithoutExcerpt(errorMessage(err))}`);
   }
   return parseConfig(raw, { env, onWarning: options.onWarning });
+}
+
+/**
+ * V8's JSON.parse message without the excerpt of the text it sometimes quotes
+ * (`Unexpected token 'w', ..."secret": whsec_9f8e"... is not valid JSON`): the config holds
+ * app secrets, and this message reaches stderr and the logs. Its position, when it gives
+ * one, stays.
+ */
+export function jsonErrorWithoutExcerpt(message: string): string {
+  return message.replace(/, (?:\.\.\.)?"[\s\S]*"(?:\.\.\.)? is not valid JSON$/, ' (the text around it is not shown: it may hold a secret)');
 }
 
 /** Validates an already parsed config object. Pure apart from `onWarning`. */

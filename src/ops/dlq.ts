@@ -34,7 +34,7 @@ import { HookstreamError, errorMessage } from '../errors.js';
 import { AckedSender } from '../kafka/acked-sender.js';
 import { topicNames } from '../kafka/topics.js';
 import { PartitionOffsets } from '../pipeline/consume/offset-tracker.js';
-import { redact } from '../pipeline/deliver/failure-text.js';
+import { redact, webhookSecrets } from '../pipeline/deliver/failure-text.js';
 import { DLQ_HEADERS, deliveryCodec, type WebhookDeliveryRecord } from '../pipeline/retry/delivery-record.js';
 
 /** The requeue cursor's consumer group: `<kafka.group_id>.dlq-requeue`. */
@@ -211,17 +211,7 @@ export function secretsOf(config: Pick<HookstreamConfig, 'apps'>): string[] {
   const out: string[] = [];
   for (const app of config.apps) {
     out.push(app.secret);
-    for (const webhook of app.webhooks) {
-      out.push(...Object.values(webhook.headers));
-      if (webhook.target.kind === 'http') {
-        try {
-          const url = new URL(webhook.target.url);
-          if (url.password !== '') out.push(url.password, decodeURIComponent(url.password));
-        } catch {
-          // Config loading validated the URL; nothing to collect from one that is not.
-        }
-      }
-    }
+    for (const webhook of app.webhooks) out.push(...webhookSecrets(app, webhook));
   }
   return out;
 }

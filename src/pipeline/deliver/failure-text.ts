@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { AppConfig, WebhookConfig } from '../../config/types.js';
 import type { DeliveryOutcome, DeliveryRequest, FailureKind } from './types.js';
 /**
  * Building the short `message` of a failed outcome. Messages go to logs and dead-letter
@@ -10,10 +11,14 @@ import type { DeliveryOutcome, DeliveryRequest, FailureKind } from './types.js';
 /** Values shorter than this are not redacted: masking every "1" would garble messages, and such values are not secrets. */
 const MIN_REDACT_LENGTH = 4;
 
-/** Replaces every occurrence of each secret value in `text` with `[redacted]`. */
+/**
+ * Replaces every occurrence of each secret value in `text` with `[redacted]`, longest
+ * first, so that a secret containing another (a Basic header and the token inside it) is
+ * masked whole.
+ */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const s of secrets) {
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) {
     if (s.length >= MIN_REDACT_LENGTH && out.includes(s)) out = out.split(s).join('[redacted]');
   }
   return out;
@@ -47,8 +52,11 @@ export function errorCode(err: unknown): string | undefined {
   return undefined;
 }
 
-/** `CODE: message` of an error, its first nested error's message when its own is empty. */
-export function describeError(err: unknown): string {
+/**
+ * `CODE: message` of an error, its first nested error's message when its own is empty.
+ * `secrets` are masked before the message is cut to length, so that no part of one is left.
+ */
+export function describeError(err: unknown, secrets: readonly string[] = []): string {
   const code = errorCode(err);
   let message = err instanceof Error ? err.message : String(err);
   if (message === '' && err instanceof AggregateError && err.errors.length > 0) {
@@ -56,13 +64,61 @@ export function describeError(err: unknown): string {
     message = first instanceof Error ? first.message : String(first);
   }
   const name = err instanceof Error ? err.name : 'Error';
-  const text = snippet(message, 300) || name;
+  const text = snippet(redact(message, secrets), 300) || name;
   return code !== undefined && !text.includes(code) ? `${code}: ${text}` : text;
 }
 
-/** The values that must never appear in an outcome message: the app secret and header values. */
+/** The values that must never appear in an outcome message, a log line or a Kafka record. */
 export function secretValues(req: DeliveryRequest): string[] {
-  return [req.app.secret, ...Object.values(req.webhook.headers)];
+  return webhookSecrets(req.app, req.webhook);
+}
+
+/**
+ * Every value of an app and webhook that is or holds a credential: the app secret; each
+ * header value, and for `<scheme> <credentials>` values (an Authorization header) the
+ * credentials alone, since a receiver may echo the token without its "Bearer "; for Basic
+ * credentials also what they decode to; the user and password of the URL and the Basic
+ * header hookstream makes of them; and the URL's query values (`?token=...`).
+ */
+export function webhookSecrets(app: Pick<AppConfig, 'secret'>, webhook: Pick<WebhookConfig, 'headers' | 'target'>): string[] {
+  const out = [app.secret];
+  const credential = (value: string): void => {
+    out.push(value);
+    const scheme = /^(\S+)\s+(\S.*)$/.exec(value);
+    if (!scheme) return;
+    out.push(scheme[2]!);
+    if (scheme[1]!.toLowerCase() === 'basic') {
+      const decoded = Buffer.from(scheme[2]!, 'base64').toString('utf8');
+      out.push(decoded, ...decoded.split(':'));
+    }
+  };
+  for (const value of Object.values(webhook.headers)) credential(value);
+  if (webhook.target.kind === 'http') {
+    let url: URL | undefined;
+    try {
+      url = new URL(webhook.target.url);
+    } catch {
+      // Config loading validated the URL; nothing to collect from one that is not.
+    }
+    if (url) {
+      const decode = (raw: string): string => {
+        try {
+          return decodeURIComponent(raw);
+        } catch {
+          return raw;
+        }
+      };
+      if (url.username !== '' || url.password !== '') {
+        const user = decode(url.username);
+        const pass = decode(url.password);
+        out.push(url.username, user, url.password, pass);
+        // The header the HTTP deliverer sends for URL credentials.
+        credential('Basic ' + Buffer.from(`${user}:${pass}`, 'utf8').toString('base64'));
+      }
+      for (const [, value] of url.searchParams) out.push(value, encodeURIComponent(value));
+    }
+  }
+  return out.filter((s) => s.length >= MIN_REDACT_LENGTH);
 }
 
 /**

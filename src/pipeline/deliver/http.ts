@@ -98,7 +98,6 @@ export function createHttpDeliverer(options: HttpDelivererOptions = {}): HttpDel
       } catch {
         return fail('invalid_target', 'webhook url has malformed credentials');
       }
-      if (pass !== '') secrets.push(pass);
       if (!Object.keys(custom).some((k) => k.toLowerCase() === 'authorization')) {
         custom.Authorization = 'Basic ' + Buffer.from(`${user}:${pass}`, 'utf8').toString('base64');
       }
@@ -150,13 +149,14 @@ export function createHttpDeliverer(options: HttpDelivererOptions = {}): HttpDel
       const head = await readHead(res.body, maxErrorBodyBytes, maxDrainBytes);
       const retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
       let message = status >= 300 && status < 400 ? `HTTP ${status} (redirects are not followed)` : `HTTP ${status}`;
-      const text = snippet(head);
+      // Masked before it is cut to length: a secret across the cut would otherwise survive in part.
+      const text = snippet(redact(head.toString('utf8'), secrets));
       if (text !== '') message += `: ${text}`;
       return fail('http_status', message, retryAfterMs === undefined ? { statusCode: status } : { statusCode: status, retryAfterMs });
     } catch (err) {
       if (res !== undefined && !res.body.destroyed) res.body.destroy();
       if (deadline.signal.aborted) return fail('timeout', `no complete response within ${timeoutMs} ms`);
-      return fail(classify(err), describeError(err));
+      return fail(classify(err), describeError(err, secrets));
     } finally {
       clearTimeout(timer);
     }

@@ -158,3 +158,17 @@ test('null means "not set" for optional settings, as in configs Sockudo writes',
   // A required value that is null is still missing, and says so.
   rejects(app([hook({ event_types: null })]), '$.app_manager.array.apps[0].webhooks[0].event_types', /is required/);
 });
+
+test('a config that is not valid JSON is reported without quoting the text around the error (it may hold a secret)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hookstream-config-'));
+  const path = join(dir, 'config.json');
+  // An unquoted secret, as a template that forgot the quotes would write it.
+  await writeFile(path, '{"app_manager": {"array": {"apps": [{"id": "a", "key": "k", "secret": whsec_9f8e7d}]}}}');
+  await assert.rejects(loadConfig({ path }), (err: unknown) => {
+    assert.ok(err instanceof Error);
+    assert.match(err.message, /is not valid JSON: Unexpected token/);
+    assert.doesNotMatch(err.message, /whsec|9f8e7d/);
+    assert.equal((err as { cause?: unknown }).cause, undefined, 'no cause that would carry the original message');
+    return true;
+  });
+});

@@ -257,6 +257,30 @@ test('the message never contains the secret or a header value, even when the rec
   assert.match(outcome.message, /\[redacted\]/);
 });
 
+test('echoed credentials are masked in every form: a bare token, URL credentials as Basic, query tokens, a secret across the cut', async (t) => {
+  const server = await rawServer(t, (req, res) => {
+    const auth = String(req.headers.authorization);
+    const bare = auth.replace(/^\S+ /, '');
+    res.writeHead(500, { 'Content-Type': 'text/plain' });
+    // The token without its scheme, the whole header, what Basic decodes to, the URL with
+    // its query, and the app secret straddling the 200-character cut of the excerpt.
+    const head = `token ${bare} auth=${auth} basic=${Buffer.from(bare, 'base64').toString('utf8')} url=${req.url} `;
+    res.end(head + 'x'.repeat(Math.max(0, 195 - head.length)) + app.secret);
+  });
+  const base = new URL(server.url);
+  const withCreds = `http://tok-user-123:pass-word-456@${base.host}${base.pathname}?token=qtok-987654&v=1`;
+  const cases: [string, Partial<WebhookConfig>, RegExp[]][] = [
+    [server.url, { headers: { Authorization: 'Bearer tok-c0ffee-123' } }, [/tok-c0ffee-123/]],
+    [withCreds, {}, [/tok-user-123/, /pass-word-456/, /qtok-987654/, new RegExp(Buffer.from('tok-user-123:pass-word-456').toString('base64'))]],
+  ];
+  for (const [url, hook, leaks] of cases) {
+    const outcome = failed(await deliverer(t).deliver(request(url, {}, hook)));
+    assert.equal(outcome.statusCode, 500);
+    for (const leak of [...leaks, /app-sec/, /0123456789/]) assert.doesNotMatch(outcome.message, leak, `${leak} in ${outcome.message}`);
+    assert.match(outcome.message, /\[redacted\]/);
+  }
+});
+
 /**
  * undici waits one event-loop turn before it hands a freed keep-alive socket to the next
  * request (to notice servers that close despite keep-alive), so strictly back-to-back
