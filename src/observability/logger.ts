@@ -4,21 +4,38 @@ export type { Logger };
 
 /**
  * Paths that can carry secrets anywhere we log: app secrets, webhook header values
- * (Authorization, API tokens) and request headers. pino removes them before serializing,
- * so a careless `log.info({ app })` cannot leak a secret.
+ * (Authorization, API tokens), request headers, and webhook URLs (which may hold a user,
+ * a password or a `?token=`). pino removes them before serializing, so a careless
+ * `log.info({ app })`, `log.info({ batch })` or `log.info({ config })` cannot leak a
+ * secret. pino's `*` matches one level, so each shape is listed to the depth our objects
+ * have (a batch holds its app and webhook; a parsed config holds apps holding webhooks).
  */
 export const REDACT_PATHS = [
   'secret',
   '*.secret',
-  'app.secret',
+  '*.*.secret',
   'apps[*].secret',
+  '*.apps[*].secret',
+  'config.app_manager.array.apps[*].secret',
   'headers',
   '*.headers',
-  'webhook.headers',
-  'request.headers',
+  '*.*.headers',
+  'webhooks[*].headers',
+  '*.webhooks[*].headers',
+  '*.*.webhooks[*].headers',
+  'apps[*].webhooks[*].headers',
+  '*.apps[*].webhooks[*].headers',
   'authorization',
   '*.authorization',
-  'config.app_manager.array.apps[*].secret',
+  '*.*.authorization',
+  'target.url',
+  '*.target.url',
+  '*.*.target.url',
+  'webhooks[*].target.url',
+  '*.webhooks[*].target.url',
+  '*.*.webhooks[*].target.url',
+  'apps[*].webhooks[*].target.url',
+  '*.apps[*].webhooks[*].target.url',
 ];
 
 /** The service logger: JSON lines on stdout, level from LOG_LEVEL (default info). */

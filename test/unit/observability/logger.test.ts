@@ -19,3 +19,22 @@ test('the service logger redacts app secrets and header values wherever they are
   for (const secret of ['app-secret-1', 'app-secret-2', 'tok-3', 'tok-4', 'app-secret-5']) assert.ok(!out.includes(secret), `${secret} leaked: ${out}`);
   assert.equal((out.match(/\[redacted\]/g) ?? []).length, 5);
 });
+
+test('the objects the pipeline holds are redacted at their own depth: a batch, a parsed config, a webhook target', () => {
+  let out = '';
+  const destination = new Writable({
+    write(chunk: Buffer, _e, cb) {
+      out += chunk.toString();
+      cb();
+    },
+  });
+  const log = createLogger({ level: 'info', destination });
+  const webhook = { id: 'w', target: { kind: 'http', url: 'https://u-7:pw-8@x.test/h?token=qt-9' }, headers: { Authorization: 'Bearer tok-10' } };
+  const app = { id: 'a', key: 'k', secret: 'app-secret-11', webhooks: [webhook] };
+  log.info({ batch: { deliveryId: 'd', app, webhook } }, 'batch');
+  log.info({ config: { apps: [app] } }, 'parsed config');
+  log.info({ apps: [app] }, 'apps');
+  log.info({ webhook }, 'webhook');
+  for (const secret of ['app-secret-11', 'tok-10', 'pw-8', 'qt-9', 'u-7']) assert.ok(!out.includes(secret), `${secret} leaked: ${out}`);
+  assert.match(out, /"deliveryId":"d"/, 'what is not secret is still logged');
+});
