@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatDelay, topicNames } from '../../../src/kafka/topics.js';
+import { formatDelay } from '../../../src/kafka/topics.js';
 import { deliveryCodec } from '../../../src/pipeline/retry/delivery-record.js';
-import { createProducer } from '../../../src/producer/index.js';
-import { brokers, withAdmin } from '../../helpers/kafka.js';
+import { withAdmin } from '../../helpers/kafka.js';
 import { startReceiver } from '../../helpers/receiver.js';
-import { createServiceTopics, metricValue, startService, testConfig, waitUntil } from '../../helpers/service.js';
-import { dlq, readTopic, writeConfigFile } from './support.js';
+import { metricValue, testConfig, waitUntil } from '../../helpers/service.js';
+import { dlq, serviceWithDeadLetters, writeConfigFile } from './support.js';
 
 const DELAYS = [200, 400, 800, 1600, 3200];
 
@@ -27,12 +26,7 @@ test('a receiver that always fails gets 6 attempts, then the batch is dead-lette
     // tier, so each later attempt is a half-open probe that fails and re-opens it.
     delivery: { circuit_breaker: { failures: 3, cooldown_ms: 100 } },
   });
-  const config = await createServiceTopics(t, raw);
-  const names = topicNames(config);
-  const service = await startService(t, raw);
-  const dlqReader = await readTopic(t, names.dlq);
-  const producer = createProducer({ brokers: brokers(), topic: config.kafka.topic, nodeId: 'node-1' });
-  t.after(() => producer.close());
+  const { config, names, service, dlqReader, producer } = await serviceWithDeadLetters(t, raw);
   const published = Array.from({ length: 5 }, (_, i) => ({ id: `ev-${i}`, time_ms: Date.now() - 60_000 + i, app_id: 'app1', name: 'channel_occupied', channel: `room-${i}` }));
   const started = Date.now();
   await producer.publishMany(published);

@@ -1,12 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { topicNames } from '../../../src/kafka/topics.js';
 import { deliveryCodec } from '../../../src/pipeline/retry/delivery-record.js';
-import { createProducer } from '../../../src/producer/index.js';
-import { brokers } from '../../helpers/kafka.js';
 import { startReceiver } from '../../helpers/receiver.js';
-import { createServiceTopics, metricValue, startService, testConfig, waitUntil } from '../../helpers/service.js';
-import { readTopic, sleep } from './support.js';
+import { metricValue, testConfig, waitUntil } from '../../helpers/service.js';
+import { serviceWithDeadLetters, sleep } from './support.js';
 
 test('410 Gone is dead-lettered at once, with a reason that names the status', async (t) => {
   const receiver = await startReceiver({ apps: { key: 'k1', secret: 's1' }, status: 410 });
@@ -15,12 +12,7 @@ test('410 Gone is dead-lettered at once, with a reason that names the status', a
     apps: [{ id: 'app1', key: 'k1', secret: 's1', webhooks: [{ id: 'gone', url: receiver.url('/hook'), event_types: ['channel_occupied'] }] }],
     retry: { delays_ms: [200, 400, 800, 1600, 3200] },
   });
-  const config = await createServiceTopics(t, raw);
-  const names = topicNames(config);
-  const service = await startService(t, raw);
-  const dlqReader = await readTopic(t, names.dlq);
-  const producer = createProducer({ brokers: brokers(), topic: config.kafka.topic, nodeId: 'node-1' });
-  t.after(() => producer.close());
+  const { names, service, dlqReader, producer } = await serviceWithDeadLetters(t, raw);
   await producer.publishMany([{ id: 'ev-1', time_ms: Date.now(), app_id: 'app1', name: 'channel_occupied', channel: 'room-1' }]);
 
   await dlqReader.waitFor((r) => r.length >= 1, 15_000, 'the dead letter');
@@ -54,12 +46,7 @@ test('permanent failures do not open the circuit: the eighth 410 in a row is sti
     batching: { enabled: false },
     partitions: 1,
   });
-  const config = await createServiceTopics(t, raw);
-  const names = topicNames(config);
-  const service = await startService(t, raw);
-  const dlqReader = await readTopic(t, names.dlq);
-  const producer = createProducer({ brokers: brokers(), topic: config.kafka.topic, nodeId: 'node-1' });
-  t.after(() => producer.close());
+  const { service, dlqReader, producer } = await serviceWithDeadLetters(t, raw);
   await producer.publishMany(Array.from({ length: 8 }, (_, i) => ({ id: `ev-${i}`, time_ms: Date.now(), app_id: 'app1', name: 'channel_occupied', channel: 'room-1' })));
 
   await dlqReader.waitFor((r) => r.length >= 8, 15_000, 'eight dead letters');

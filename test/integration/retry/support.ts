@@ -9,8 +9,13 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { run as runDlq } from '../../../src/cli/dlq.js';
-import { createConsumer, defer, uniqueName } from '../../helpers/kafka.js';
+import type { HookstreamConfig } from '../../../src/config/types.js';
+import { topicNames, type TopicNames } from '../../../src/kafka/topics.js';
+import type { HookstreamService } from '../../../src/pipeline/service.js';
+import { createProducer, type Producer } from '../../../src/producer/index.js';
+import { brokers, createConsumer, defer, uniqueName } from '../../helpers/kafka.js';
 import { capture } from '../../helpers/io.js';
+import { createServiceTopics, startService } from '../../helpers/service.js';
 
 export interface ReadRecord {
   partition: number;
@@ -66,6 +71,23 @@ export async function readTopic(t: TestContext, topic: string): Promise<TopicRea
       });
     },
   };
+}
+
+/**
+ * What most dead-letter tests start with: the config's topics, a running service, a reader
+ * of its dead-letter topic and a socket node's producer (all closed after the test).
+ */
+export async function serviceWithDeadLetters(
+  t: TestContext,
+  raw: Record<string, unknown>,
+): Promise<{ config: HookstreamConfig; names: TopicNames; service: HookstreamService; dlqReader: TopicReader; producer: Producer }> {
+  const config = await createServiceTopics(t, raw);
+  const names = topicNames(config);
+  const service = await startService(t, raw);
+  const dlqReader = await readTopic(t, names.dlq);
+  const producer = createProducer({ brokers: brokers(), topic: config.kafka.topic, nodeId: 'node-1' });
+  t.after(() => producer.close());
+  return { config, names, service, dlqReader, producer };
 }
 
 /** Writes the raw config as a JSON file (for the CLI); removed after the test. */
