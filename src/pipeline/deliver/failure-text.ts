@@ -126,17 +126,18 @@ export function webhookSecrets(app: Pick<AppConfig, 'secret'>, webhook: Pick<Web
  * building a failed outcome whose message is redacted of the request's `secrets`.
  */
 export function attemptRecorder(req: DeliveryRequest): {
-  /** Grows when an attempt learns another secret (a password in the URL). */
-  secrets: string[];
+  /** The request's secrets, collected on first use: only a failure needs them. */
+  secrets: () => string[];
   elapsed: () => number;
   fail: (kind: FailureKind, message: string, extra?: { statusCode?: number; retryAfterMs?: number }) => DeliveryOutcome;
 } {
   const started = performance.now();
-  const secrets = secretValues(req);
+  let collected: string[] | undefined;
+  const secrets = (): string[] => (collected ??= secretValues(req));
   const elapsed = (): number => performance.now() - started;
   return {
     secrets,
     elapsed,
-    fail: (kind, message, extra = {}) => ({ ok: false, kind, ...extra, message: redact(message, secrets), durationMs: elapsed() }),
+    fail: (kind, message, extra = {}) => ({ ok: false, kind, ...extra, message: redact(message, secrets()), durationMs: elapsed() }),
   };
 }

@@ -150,13 +150,13 @@ export function createHttpDeliverer(options: HttpDelivererOptions = {}): HttpDel
       const retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
       let message = status >= 300 && status < 400 ? `HTTP ${status} (redirects are not followed)` : `HTTP ${status}`;
       // Masked before it is cut to length: a secret across the cut would otherwise survive in part.
-      const text = snippet(redact(head.toString('utf8'), secrets));
+      const text = snippet(redact(head.toString('utf8'), secrets()));
       if (text !== '') message += `: ${text}`;
       return fail('http_status', message, retryAfterMs === undefined ? { statusCode: status } : { statusCode: status, retryAfterMs });
     } catch (err) {
       if (res !== undefined && !res.body.destroyed) res.body.destroy();
       if (deadline.signal.aborted) return fail('timeout', `no complete response within ${timeoutMs} ms`);
-      return fail(classify(err), describeError(err, secrets));
+      return fail(classify(err), describeError(err, secrets()));
     } finally {
       clearTimeout(timer);
     }
