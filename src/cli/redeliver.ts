@@ -17,6 +17,10 @@ chosen webhooks select (event types and filters of the current config, narrowed 
 with "X-Hookstream-Replay: true". Failures go to the retry tiers, which the running service
 works off. Without --execute it only reports what it would send.
 
+Exit code: 0 when every selected event was delivered; 3 when some were not delivered now
+and were handed to the retry tiers or the dead-letter topic instead (nothing is lost, but
+the endpoint needs a look).
+
 Options:
   --app ID            the app (required)
   --from ISO          start of the range, inclusive, by each event's time_ms (required)
@@ -25,6 +29,9 @@ Options:
   --event-types a,b   only these event names
   --execute           deliver
 `;
+
+/** Some selected events were handed to the retry tiers or the dead-letter topic, not delivered. */
+export const EXIT_SOME_HANDED_OFF = 3;
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -85,6 +92,7 @@ export async function run(args: string[]): Promise<number> {
   const delivered = (await service.metrics.eventsDelivered.get()).values.reduce((n, v) => n + v.value, 0);
   const failed = selected - delivered;
   process.stdout.write(`read ${plan.read}, selected ${selected}, delivered ${delivered}, failed ${failed} (handed to the retry tiers or the dead-letter topic)\n`);
-  return 0;
+  // A script running redeliver must be able to tell "all delivered" from "some still pending".
+  return failed > 0 ? EXIT_SOME_HANDED_OFF : 0;
 }
 

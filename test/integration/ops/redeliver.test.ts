@@ -3,9 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run as redeliver } from '../../../src/cli/redeliver.js';
+import { EXIT_SOME_HANDED_OFF, run as redeliver } from '../../../src/cli/redeliver.js';
+import { topicNames } from '../../../src/kafka/topics.js';
+import { deliveryCodec } from '../../../src/pipeline/retry/delivery-record.js';
 import { createProducer, type PublishEvent } from '../../../src/producer/index.js';
-import { brokers } from '../../helpers/kafka.js';
+import { brokers, readRecords } from '../../helpers/kafka.js';
 import { startReceiver } from '../../helpers/receiver.js';
 import { createServiceTopics, startService, testConfig } from '../../helpers/service.js';
 
@@ -65,4 +67,40 @@ test('redeliver sends exactly one app\'s events of a range again, marked as repl
   assert.deepEqual(got('/a-presence'), want((e) => e.name === 'member_added'));
   assert.deepEqual(got('/b'), [], 'other apps untouched');
   assert.match(out, /selected \d+, delivered \d+, failed 0/);
+});
+
+test('redeliver exits 3 and hands the events to the first retry tier when the endpoint fails', async (t) => {
+  const receiver = await startReceiver({ status: 503, apps: { key: 'ka', secret: 'sa' } });
+  t.after(() => receiver.close());
+  const raw = testConfig({
+    apps: [{ id: 'a', key: 'ka', secret: 'sa', webhooks: [{ id: 'down', url: receiver.url('/a'), event_types: ['client_event'] }] }],
+    partitions: 1,
+  });
+  const config = await createServiceTopics(t, raw);
+  const file = join(await mkdtemp(join(tmpdir(), 'hs-redeliver-')), 'config.json');
+  await writeFile(file, JSON.stringify(raw));
+  // No service runs: redeliver reads the topic itself, outside any group.
+  const producer = createProducer({ brokers: brokers(), topic: config.kafka.topic, nodeId: 'n' });
+  t.after(() => producer.close());
+  const base = Date.now() - 60_000;
+  const ids = Array.from({ length: 5 }, (_, i) => `f${i}`);
+  await producer.publishMany(ids.map((id, i) => ({ id, app_id: 'a', name: 'client_event', channel: 'private-x', event: 'client-x', data: '{}', socket_id: '1.1', time_ms: base + i })));
+
+  const write = process.stdout.write.bind(process.stdout);
+  let out = '';
+  process.stdout.write = ((c: string | Uint8Array) => ((out += String(c)), true)) as typeof process.stdout.write;
+  let code: number;
+  try {
+    code = await redeliver(['--config', file, '--app', 'a', '--from', new Date(base - 1000).toISOString(), '--to', new Date(base + 1000).toISOString(), '--execute']);
+  } finally {
+    process.stdout.write = write;
+  }
+  assert.equal(code, EXIT_SOME_HANDED_OFF, out);
+  assert.match(out, /selected 5, delivered 0, failed 5/);
+  assert.ok(receiver.requests.length >= 1, 'an attempt was made');
+  const [firstTier] = topicNames(config).retries;
+  const [record] = await readRecords(t, firstTier!.name, 1);
+  const handed = deliveryCodec().decode(record!.message.value!);
+  assert.equal(handed.webhook_id, 'down');
+  assert.deepEqual(handed.events.map((e) => e.id).sort(), ids);
 });
