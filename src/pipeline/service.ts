@@ -518,7 +518,7 @@ export class HookstreamService {
     );
     if (decision.action === 'retry') {
       await this.#handOff(batch.items, async () => {
-        await this.#publishRetry(batch, decision.tier, decision.delayMs, error);
+        await this.#publishRetry(batch, decision.tier, decision.delayMs, error, decision.progress);
         this.metrics.retries.inc({ tier: formatDelay(this.#topics.retries[decision.tier]!.delayMs) });
       });
     } else {

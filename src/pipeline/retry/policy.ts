@@ -8,7 +8,13 @@ import type { DeliveryOutcome } from '../deliver/types.js';
 
 export type FailedOutcome = Extract<DeliveryOutcome, { ok: false }>;
 
-export type RetryDecision = { action: 'retry'; tier: number; delayMs: number } | { action: 'dead_letter'; reason: string };
+/**
+ * `tier` is the retry tier the batch waits on; `progress` is the retry progress its record
+ * carries (its `tier` field): the tier it would wait on had no `Retry-After` asked for
+ * longer. They differ only after a `Retry-After` jump, which changes how long a retry
+ * waits but does not use up the retries it skipped.
+ */
+export type RetryDecision = { action: 'retry'; tier: number; delayMs: number; progress: number } | { action: 'dead_letter'; reason: string };
 
 /**
  * HTTP statuses below 500 that mean "try again later" rather than "never": Request
@@ -66,7 +72,10 @@ function permanentReason(outcome: FailedOutcome): string {
  * @param delaysMs - the delay of each tier, ascending (`retry.delays_ms`)
  * @returns retry on tier `currentTier + 1` after its delay, or a later tier when the
  *   receiver's `Retry-After` (on 429 or 503) asks for longer: the first tier whose delay
- *   is at least `retryAfterMs`, capped at the last tier. Permanent failures dead-letter
+ *   is at least `retryAfterMs`, capped at the last tier. Either way the retry progress
+ *   becomes `currentTier + 1`: a throttled batch still gets every retry (1 + the number of
+ *   tiers attempts in all), each waiting as long as the receiver asked, up to the last
+ *   tier's delay. Permanent failures dead-letter
  *   at once with their cause (`http_410`, `redirect_301`, `invalid_target`); a retryable
  *   failure with no tier left dead-letters as `retries_exhausted`.
  */
@@ -92,5 +101,5 @@ export function decideRetry(outcome: FailedOutcome, currentTier: number, delaysM
       }
     }
   }
-  return { action: 'retry', tier, delayMs: delaysMs[tier] };
+  return { action: 'retry', tier, delayMs: delaysMs[tier], progress: next };
 }

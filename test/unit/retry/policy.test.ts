@@ -33,8 +33,8 @@ test('retryable failures move to the next tier with its delay', () => {
   ];
   for (const [outcome, label] of cases) {
     assert.equal(isRetryable(outcome), true, label);
-    assert.deepEqual(decideRetry(outcome, -1, DELAYS), { action: 'retry', tier: 0, delayMs: 1_000 }, `${label} after the first attempt`);
-    assert.deepEqual(decideRetry(outcome, 2, DELAYS), { action: 'retry', tier: 3, delayMs: 8_000 }, `${label} on tier 2`);
+    assert.deepEqual(decideRetry(outcome, -1, DELAYS), { action: 'retry', tier: 0, delayMs: 1_000, progress: 0 }, `${label} after the first attempt`);
+    assert.deepEqual(decideRetry(outcome, 2, DELAYS), { action: 'retry', tier: 3, delayMs: 8_000, progress: 3 }, `${label} on tier 2`);
   }
 });
 
@@ -65,7 +65,7 @@ test('a retryable failure on the last tier is retries_exhausted', () => {
   assert.deepEqual(decideRetry(failure('timeout'), 4, DELAYS), { action: 'dead_letter', reason: 'retries_exhausted' });
   assert.deepEqual(decideRetry(failure('http_status', 503, 60_000), 4, DELAYS), { action: 'dead_letter', reason: 'retries_exhausted' });
   assert.deepEqual(decideRetry(failure('network'), -1, []), { action: 'dead_letter', reason: 'retries_exhausted' }, 'no tiers configured');
-  assert.deepEqual(decideRetry(failure('network'), 3, DELAYS), { action: 'retry', tier: 4, delayMs: 16_000 });
+  assert.deepEqual(decideRetry(failure('network'), 3, DELAYS), { action: 'retry', tier: 4, delayMs: 16_000, progress: 4 });
 });
 
 test('Retry-After on 429/503 picks the first tier whose delay covers it, capped at the last', () => {
@@ -83,16 +83,33 @@ test('Retry-After on 429/503 picks the first tier whose delay covers it, capped 
   for (const [status, retryAfterMs, current, tier] of table) {
     assert.deepEqual(
       decideRetry(failure('http_status', status, retryAfterMs), current, DELAYS),
-      { action: 'retry', tier, delayMs: DELAYS[tier] },
+      { action: 'retry', tier, delayMs: DELAYS[tier], progress: current + 1 },
       `${status} Retry-After ${retryAfterMs} ms from tier ${current}`,
     );
   }
 });
 
+test('a receiver that keeps throttling with a long Retry-After gets every retry, each on the last tier', () => {
+  // 429 with Retry-After: 60 s on every attempt: each retry waits on the last (16 s) tier,
+  // and the batch is dead-lettered only after 1 + DELAYS.length attempts, like any other.
+  let tier = -1;
+  const waits: number[] = [];
+  for (;;) {
+    const decision = decideRetry(failure('http_status', 429, 60_000), tier, DELAYS);
+    if (decision.action === 'dead_letter') {
+      assert.equal(decision.reason, 'retries_exhausted');
+      break;
+    }
+    waits.push(decision.delayMs);
+    tier = decision.progress;
+  }
+  assert.deepEqual(waits, DELAYS.map(() => 16_000));
+});
+
 test('Retry-After is honoured for a throttled Lambda (429) too, but ignored on other statuses', () => {
-  assert.deepEqual(decideRetry(failure('lambda_error', 429, 5_000), -1, DELAYS), { action: 'retry', tier: 3, delayMs: 8_000 });
-  assert.deepEqual(decideRetry(failure('http_status', 500, 10_000), -1, DELAYS), { action: 'retry', tier: 0, delayMs: 1_000 });
-  assert.deepEqual(decideRetry(failure('http_status', 502, 10_000), 0, DELAYS), { action: 'retry', tier: 1, delayMs: 2_000 });
+  assert.deepEqual(decideRetry(failure('lambda_error', 429, 5_000), -1, DELAYS), { action: 'retry', tier: 3, delayMs: 8_000, progress: 0 });
+  assert.deepEqual(decideRetry(failure('http_status', 500, 10_000), -1, DELAYS), { action: 'retry', tier: 0, delayMs: 1_000, progress: 0 });
+  assert.deepEqual(decideRetry(failure('http_status', 502, 10_000), 0, DELAYS), { action: 'retry', tier: 1, delayMs: 2_000, progress: 1 });
 });
 
 test('decideRetry is pure: the same input gives the same decision and the input is untouched', () => {
