@@ -1,52 +1,32 @@
+import { RE2JS } from 're2js';
+
 /**
  * `filter.channel_pattern` is written for Sockudo, which compiles it with Rust's `regex`
- * crate. Patterns are simple in practice, but Rust's syntax differs from JavaScript's in a
- * few spots that real configs hit, and a working Sockudo config must not stop hookstream:
+ * crate: RE2 syntax (named groups `(?P<n>..)`, inline and scoped flags `(?i)`, `(?i:..)`,
+ * POSIX classes `[[:alpha:]]`, `\A`/`\z`, any punctuation escaped), no lookaround, no
+ * backreferences, and matching in time linear in the channel name.
  *
- * - any punctuation may be escaped (`\-`, `\#`, `\&`), which JavaScript's `u` mode refuses
- *   outside a character class;
- * - flags are set inline, `(?i)^chat` (JavaScript has no inline flags);
- * - `\A` and `\z` anchor at the start and end of the text.
- *
- * `compileChannelPattern` rewrites those into JavaScript and compiles the result in `u`
- * mode (so `\p{L}` means what it means in Rust). Anything else is passed as written; a
- * pattern JavaScript cannot compile is a configuration error naming the original text.
+ * It is compiled with re2js, a port of RE2, rather than translated to a JavaScript
+ * `RegExp`: the syntax is the one Sockudo users wrote their patterns in, and the linear
+ * time matters more. Channel names come from clients; a pattern like
+ * `^private-([a-z0-9]+-?)+$`, harmless in Rust, takes exponential time in JavaScript's
+ * backtracking engine on a crafted name, and would block the service thread until the
+ * consumer lost its partitions, on every instance that picked the record up.
  */
+export interface ChannelPattern {
+  /** The pattern as configured. */
+  readonly source: string;
+  /** True when the pattern matches anywhere in the channel name (unanchored, as in Sockudo). */
+  test(channel: string): boolean;
+}
 
-/** Characters JavaScript's `u` mode lets a pattern escape outside a class. */
-const SYNTAX = new Set('^$\\.*+?()[]{}|/');
-/** Inline flags JavaScript has an equivalent of (Rust's `U`, `x`, `R` have none). */
-const FLAGS = new Set(['i', 'm', 's']);
-
-export function compileChannelPattern(source: string): RegExp {
-  let flags = 'u';
-  let rest = source;
-  const inline = /^\(\?([a-zA-Z]+)\)/.exec(rest);
-  if (inline) {
-    for (const f of inline[1]!) {
-      if (!FLAGS.has(f)) throw new SyntaxError(`inline flag "${f}" in "(?${inline[1]})" has no JavaScript equivalent (supported: i, m, s)`);
-      if (!flags.includes(f)) flags += f;
-    }
-    rest = rest.slice(inline[0].length);
+/** Compiles a channel pattern; throws a SyntaxError naming the problem when RE2 refuses it. */
+export function compileChannelPattern(source: string): ChannelPattern {
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(source);
+  } catch (err) {
+    throw new SyntaxError(err instanceof Error ? err.message : String(err));
   }
-  let out = '';
-  let inClass = false;
-  for (let i = 0; i < rest.length; i++) {
-    const c = rest[i]!;
-    if (c === '\\' && i + 1 < rest.length) {
-      const next = rest[++i]!;
-      if (!inClass && next === 'A') out += '^';
-      else if (!inClass && next === 'z') out += '$';
-      // Escaped punctuation that JavaScript's u mode does not accept as an escape is the
-      // character itself (outside a class, none of these has a meaning); `-` keeps its
-      // escape inside a class, where u mode allows it and it must stay literal.
-      else if (!/[0-9A-Za-z]/.test(next) && !SYNTAX.has(next) && !(inClass && next === '-')) out += next;
-      else out += c + next;
-      continue;
-    }
-    if (c === '[' && !inClass) inClass = true;
-    else if (c === ']' && inClass) inClass = false;
-    out += c;
-  }
-  return new RegExp(out, flags);
+  return { source, test: (channel) => re.test(channel) };
 }

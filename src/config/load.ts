@@ -170,17 +170,24 @@ function parseApps(raw: Json, defaultTimeout: number, warn: (m: string) => void)
   const am = obj(raw, '$.app_manager');
   const driver = am.driver === undefined ? 'memory' : str(am.driver, '$.app_manager.driver');
   if (driver !== 'memory') {
-    throw new ConfigError('$.app_manager.driver', `hookstream reads apps from app_manager.array.apps only (driver "memory"), got ${JSON.stringify(driver)}`);
+    throw new ConfigError('$.app_manager.driver', `hookstream reads apps from the config file only (driver "memory": app_manager.array.apps), got ${JSON.stringify(driver)}`);
   }
   for (const key of Object.keys(am)) {
-    if (key !== 'driver' && key !== 'array') warn(`$.app_manager.${key}: Sockudo setting not used by hookstream, ignored`);
+    if (key !== 'driver' && key !== 'array' && key !== 'apps') warn(`$.app_manager.${key}: Sockudo setting not used by hookstream, ignored`);
   }
   const array = obj(am.array ?? {}, '$.app_manager.array');
-  const appsRaw = array.apps ?? [];
-  if (!Array.isArray(appsRaw)) throw new ConfigError('$.app_manager.array.apps', 'must be an array of apps');
+  // Sockudo's memory driver reads `array.apps`; its guide's prose says `app_manager.apps`.
+  // Both are read, so that a config written after either loads; a config with both is
+  // ambiguous and refused rather than one list silently ignored.
+  if (am.apps !== undefined && array.apps !== undefined) {
+    throw new ConfigError('$.app_manager.apps', 'apps are given twice, here and in app_manager.array.apps; keep one list');
+  }
+  const listPath = am.apps !== undefined ? '$.app_manager.apps' : '$.app_manager.array.apps';
+  const appsRaw = am.apps ?? array.apps ?? [];
+  if (!Array.isArray(appsRaw)) throw new ConfigError(listPath, 'must be an array of apps');
   const seen = new Set<string>();
   return appsRaw.map((appRaw, i) => {
-    const path = `$.app_manager.array.apps[${i}]`;
+    const path = `${listPath}[${i}]`;
     const app = obj(appRaw, path);
     const id = str(app.id, `${path}.id`);
     if (seen.has(id)) throw new ConfigError(`${path}.id`, `duplicate app id ${JSON.stringify(id)}`);
@@ -221,6 +228,14 @@ function parseWebhook(raw: Json, path: string, defaultTimeout: number, warn: (m:
       throw new ConfigError(`${path}.url`, 'must be an absolute http(s) URL');
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`${path}.url`, `must be an http(s) URL, got ${parsed.protocol}`);
+    // Checked here because each would otherwise fail every batch, one dead letter at a time.
+    if (parsed.port === '0') throw new ConfigError(`${path}.url`, 'port 0 cannot be connected to');
+    try {
+      decodeURIComponent(parsed.username);
+      decodeURIComponent(parsed.password);
+    } catch {
+      throw new ConfigError(`${path}.url`, 'its user name or password has an invalid %-escape');
+    }
     target = { kind: 'http', url };
   } else if (w.lambda !== undefined) {
     const l = obj(w.lambda, `${path}.lambda`);
@@ -232,7 +247,7 @@ function parseWebhook(raw: Json, path: string, defaultTimeout: number, warn: (m:
     target = {
       kind: 'lambda',
       function_name: str(l.function_name, `${path}.lambda.function_name`),
-      region: str(l.region, `${path}.lambda.region`, DEFAULTS.lambda.region),
+      region: region(l.region, `${path}.lambda.region`),
       invocation_type: invocation,
       ...(l.qualifier === undefined ? {} : { qualifier: str(l.qualifier, `${path}.lambda.qualifier`) }),
     };
@@ -240,7 +255,9 @@ function parseWebhook(raw: Json, path: string, defaultTimeout: number, warn: (m:
     target = { kind: 'lambda', function_name: str(w.lambda_function, `${path}.lambda_function`), region: DEFAULTS.lambda.region, invocation_type: 'Event' };
   }
 
-  const eventTypes = stringArray(w.event_types, `${path}.event_types`, { nonEmpty: true });
+  const eventTypes = stringArray(w.event_types, `${path}.event_types`, { nonEmpty: false });
+  // Sockudo loads such a webhook and never calls it; so does hookstream, but says so.
+  if (eventTypes.length === 0) warn(`${path}.event_types: empty, so this webhook selects no event and is never called`);
   const headersRaw = w.headers === undefined ? {} : obj(w.headers, `${path}.headers`);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(headersRaw)) {
@@ -253,7 +270,11 @@ function parseWebhook(raw: Json, path: string, defaultTimeout: number, warn: (m:
       continue;
     }
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new ConfigError(`${path}.headers.${name}`, 'is not a valid HTTP header name');
-    if (/[\r\n]/.test(value)) throw new ConfigError(`${path}.headers.${name}`, 'header values cannot contain line breaks');
+    // The characters HTTP allows in a field value (and undici sends): tab, printable ASCII,
+    // and bytes 0x80-0xFF. Anything else would fail every request of this webhook.
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) {
+      throw new ConfigError(`${path}.headers.${name}`, 'header values may hold only tabs, printable ASCII and Latin-1 characters (no line breaks or other control characters)');
+    }
     headers[name] = value;
   }
   const explicitId = w.id !== undefined;
@@ -264,7 +285,7 @@ function parseWebhook(raw: Json, path: string, defaultTimeout: number, warn: (m:
     explicitId,
     target,
     event_types: new Set(eventTypes),
-    filter: w.filter === undefined ? {} : parseFilter(w.filter, `${path}.filter`),
+    filter: w.filter === undefined ? {} : parseFilter(w.filter, `${path}.filter`, warn),
     headers,
     request_timeout_ms: int(w.request_timeout_ms, `${path}.request_timeout_ms`, defaultTimeout, 1, 600_000),
   };
@@ -272,9 +293,11 @@ function parseWebhook(raw: Json, path: string, defaultTimeout: number, warn: (m:
 
 const CHANNEL_TYPES: readonly ChannelType[] = ['public', 'private', 'presence', 'private-encrypted'];
 
-export function parseFilter(raw: Json, path: string): WebhookFilter {
+export function parseFilter(raw: Json, path: string, warn: (m: string) => void = () => undefined): WebhookFilter {
   const f = obj(raw, path);
   const filter: WebhookFilter = {};
+  // Sockudo accepts an empty prefix, suffix or pattern, which every channel name matches.
+  const warnEmpty = (p: string): void => warn(`${p}: empty, so every channel matches it`);
   for (const [key, value] of Object.entries(f)) {
     const p = `${path}.${key}`;
     switch (key) {
@@ -287,14 +310,14 @@ export function parseFilter(raw: Json, path: string): WebhookFilter {
       // soketi spells prefix and suffix differently; accept both so its configs load too.
       case 'channel_prefix':
       case 'channel_name_starts_with':
-        filter.channel_prefix = str(value, p);
+        filter.channel_prefix = text(value, p, warnEmpty);
         break;
       case 'channel_suffix':
       case 'channel_name_ends_with':
-        filter.channel_suffix = str(value, p);
+        filter.channel_suffix = text(value, p, warnEmpty);
         break;
       case 'channel_pattern': {
-        const source = str(value, p);
+        const source = text(value, p, warnEmpty);
         try {
           filter.channel_pattern = compileChannelPattern(source);
         } catch (err) {
@@ -306,7 +329,8 @@ export function parseFilter(raw: Json, path: string): WebhookFilter {
         filter.channel_namespace = str(value, p);
         break;
       case 'channel_namespaces':
-        filter.channel_namespaces = stringArray(value, p, { nonEmpty: true });
+        filter.channel_namespaces = stringArray(value, p, { nonEmpty: false });
+        if (filter.channel_namespaces.length === 0) warn(`${p}: empty, so no event matches and this webhook is never called`);
         break;
       default:
         throw new ConfigError(p, 'unknown filter key (known: channel_type, channel_prefix, channel_suffix, channel_pattern, channel_namespace, channel_namespaces)');
@@ -327,14 +351,24 @@ export function deriveWebhookId(target: WebhookTarget): string {
 }
 
 function assignUniqueIds(webhooks: (WebhookConfig & { explicitId: boolean })[], path: string, warn: (m: string) => void): void {
-  const seen = new Map<string, number>();
+  // Retry records and queues find a webhook by its id: two webhooks of an app with one id
+  // would send each other's events to the wrong endpoint. Explicit ids are kept as written
+  // (a repeated one is an error); a derived id already taken gets the first free "-<n>".
+  const explicit = new Set(webhooks.filter((w) => w.explicitId).map((w) => w.id));
+  const taken = new Set<string>();
   webhooks.forEach((w, j) => {
-    const count = seen.get(w.id) ?? 0;
-    seen.set(w.id, count + 1);
-    if (count === 0) return;
-    if (w.explicitId) throw new ConfigError(`${path}[${j}].id`, `duplicate webhook id ${JSON.stringify(w.id)}`);
-    w.id = `${w.id}-${count + 1}`;
-    warn(`${path}[${j}]: shares its target with an earlier webhook; its derived id depends on its position, set an explicit "id" to keep it stable`);
+    if (w.explicitId) {
+      if (taken.has(w.id)) throw new ConfigError(`${path}[${j}].id`, `duplicate webhook id ${JSON.stringify(w.id)}`);
+      taken.add(w.id);
+      return;
+    }
+    if (taken.has(w.id) || explicit.has(w.id)) {
+      let n = 2;
+      while (taken.has(`${w.id}-${n}`) || explicit.has(`${w.id}-${n}`)) n++;
+      w.id = `${w.id}-${n}`;
+      warn(`${path}[${j}]: shares its target with another webhook; its derived id depends on its position, set an explicit "id" to keep it stable`);
+    }
+    taken.add(w.id);
   });
   for (const w of webhooks) delete (w as { explicitId?: boolean }).explicitId;
 }
@@ -367,6 +401,23 @@ function str(v: Json, path: string, fallback?: string): string {
   if (v === undefined && fallback !== undefined) return fallback;
   if (typeof v !== 'string' || v.length === 0) throw new ConfigError(path, v === undefined ? 'is required (a non-empty string)' : 'must be a non-empty string');
   return v;
+}
+
+/** A string that may be empty (an empty filter value matches everything); `onEmpty` is told. */
+function text(v: Json, path: string, onEmpty: (path: string) => void): string {
+  if (typeof v !== 'string') throw new ConfigError(path, v === undefined ? 'is required (a string)' : 'must be a string');
+  if (v.length === 0) onEmpty(path);
+  return v;
+}
+
+/**
+ * An AWS region: a host label, as the SDK requires (it puts the region into the endpoint's
+ * host name). Checked at load: the SDK's refusal would come per batch, as a retryable error.
+ */
+function region(v: Json, path: string): string {
+  const r = str(v, path, DEFAULTS.lambda.region);
+  if (!/^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/.test(r)) throw new ConfigError(path, `must be an AWS region name such as "us-east-1", got ${JSON.stringify(r)}`);
+  return r;
 }
 
 function oneOf<T extends string>(v: Json, path: string, allowed: readonly T[], fallback: T): T {

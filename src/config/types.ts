@@ -1,3 +1,4 @@
+import type { ChannelPattern } from './channel-pattern.js';
 import type { HandoffCompression } from '../kafka/compression.js';
 /**
  * The validated, defaulted configuration. The file is Sockudo's `config.json` shape
@@ -11,8 +12,8 @@ export interface WebhookFilter {
   channel_type?: ChannelType;
   channel_prefix?: string;
   channel_suffix?: string;
-  /** Unanchored regular expression, compiled at load. */
-  channel_pattern?: RegExp;
+  /** Unanchored regular expression in RE2 (Rust regex) syntax, compiled at load. */
+  channel_pattern?: ChannelPattern;
   channel_namespace?: string;
   channel_namespaces?: string[];
 }

@@ -1,10 +1,10 @@
 import { Worker } from 'node:worker_threads';
-import type { AppConfig, WebhookConfig } from '../../config/types.js';
+import type { AppConfig } from '../../config/types.js';
 import type { Logger } from '../../observability/logger.js';
 import { relayLogLine } from '../../observability/thread-log.js';
 import type { HttpDelivererOptions } from './http.js';
 import type { LambdaDelivererOptions } from './lambda.js';
-import type { Deliverer, DeliveryOutcome, DeliveryRequest } from './types.js';
+import type { Deliverer, DeliveryOutcome, DeliveryRequest, DeliveryWebhook } from './types.js';
 
 /** What a delivery thread starts with (structured-cloneable: no functions). */
 export interface WorkerInit {
@@ -15,7 +15,7 @@ export interface WorkerInit {
 
 /** Main thread → delivery thread. */
 export type ToWorker =
-  | { type: 'target'; ref: number; app: Pick<AppConfig, 'id' | 'key' | 'secret'>; webhook: WebhookConfig }
+  | { type: 'target'; ref: number; app: Pick<AppConfig, 'id' | 'key' | 'secret'>; webhook: DeliveryWebhook }
   | { type: 'deliver'; id: number; ref: number; deliveryId: string; attempt: number; replay: boolean; events: string }
   | { type: 'close' }
   | { type: 'destroy' };
@@ -51,7 +51,7 @@ interface Thread {
 export class ThreadedDeliverer implements Deliverer {
   readonly #o: ThreadedDelivererOptions;
   readonly #threads: Thread[] = [];
-  readonly #refs = new WeakMap<WebhookConfig, number>();
+  readonly #refs = new WeakMap<DeliveryWebhook, number>();
   #nextRef = 0;
   #nextId = 0;
   #closing: Promise<void> | undefined;
@@ -73,7 +73,8 @@ export class ThreadedDeliverer implements Deliverer {
     const thread = this.#threads[index]!;
     if (!thread.known.has(ref)) {
       const { id, key, secret } = request.app;
-      this.#post(thread, { type: 'target', ref, app: { id, key, secret }, webhook: request.webhook });
+      const { id: webhookId, target, headers, request_timeout_ms } = request.webhook;
+      this.#post(thread, { type: 'target', ref, app: { id, key, secret }, webhook: { id: webhookId, target, headers, request_timeout_ms } });
       thread.known.add(ref);
     }
     const id = this.#nextId++;

@@ -1,5 +1,12 @@
 import type { WebhookConfig } from '../../config/types.js';
 
+/**
+ * The part of a webhook's config a deliverer reads: where and how to send. Its routing
+ * (event types, filter) stays behind, which keeps it plain data that can be posted to a
+ * delivery thread (a compiled channel pattern cannot be).
+ */
+export type DeliveryWebhook = Pick<WebhookConfig, 'id' | 'target' | 'headers' | 'request_timeout_ms'>;
+
 /** What a deliverer needs to send one batch to one webhook, once. */
 export interface DeliveryRequest {
   /** Stable for this batch across all its attempts (header X-Hookstream-Delivery-Id). */
@@ -7,7 +14,7 @@ export interface DeliveryRequest {
   /** 1 for the first try, counting up across retries (header X-Hookstream-Attempt). */
   attempt: number;
   app: { id: string; key: string; secret: string };
-  webhook: WebhookConfig;
+  webhook: DeliveryWebhook;
   /** The JSON text of each event object, in order (see `eventJson`). */
   eventsJson: readonly string[];
   /** True for operator-requested redelivery (header X-Hookstream-Replay: true). */

@@ -5,10 +5,10 @@
  * Messages are described in `threaded.ts`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { AppConfig, WebhookConfig } from '../../config/types.js';
+import type { AppConfig } from '../../config/types.js';
 import { threadLogger } from '../../observability/thread-log.js';
 import { createDeliverer } from './index.js';
-import type { DeliveryOutcome } from './types.js';
+import type { DeliveryOutcome, DeliveryWebhook } from './types.js';
 import type { FromWorker, ToWorker, WorkerInit } from './threaded.js';
 
 const port = parentPort;
@@ -21,7 +21,7 @@ const post = (message: FromWorker): void => port.postMessage(message);
 const logger = threadLogger(init.logLevel, (line) => post({ type: 'log', line }));
 const deliverer = createDeliverer({ http: init.http, lambda: init.lambda, logger });
 logger.info('delivery thread ready');
-const targets = new Map<number, { app: Pick<AppConfig, 'id' | 'key' | 'secret'>; webhook: WebhookConfig }>();
+const targets = new Map<number, { app: Pick<AppConfig, 'id' | 'key' | 'secret'>; webhook: DeliveryWebhook }>();
 
 port.on('message', (message: ToWorker) => {
   switch (message.type) {

@@ -20,11 +20,36 @@ test('Rust-style escaped punctuation is the character itself, outside and inside
   assert.ok(!matches('^\\d+\\.\\w$', '12xa'));
 });
 
-test('leading inline flags become JavaScript flags', () => {
+test('inline flags, also scoped to a group, as in Rust', () => {
   assert.ok(matches('(?i)^chat', 'CHAT-1'));
   assert.ok(!matches('^chat', 'CHAT-1'));
   assert.ok(matches('(?is)^a.b$', 'A\nB'));
-  assert.throws(() => compileChannelPattern('(?x)^a b'), /inline flag "x"/);
+  assert.ok(matches('^(?i:chat)-room', 'ChAt-room'));
+  assert.ok(!matches('^(?i:chat)-room', 'chat-ROOM'));
+});
+
+test('Rust syntax Sockudo users write: named groups and POSIX classes', () => {
+  assert.ok(matches('^presence-(?P<ns>[a-z]+):', 'presence-chat:1'));
+  assert.ok(matches('^private-[[:alpha:]]+$', 'private-abc'));
+  assert.ok(!matches('^private-[[:alpha:]]+$', 'private-ab1'));
+});
+
+test('matching takes linear time: a pattern that backtracks exponentially in JavaScript answers at once', () => {
+  // ([a-z0-9]+-?)+$ against a long run of letters ending in a character the class lacks:
+  // a backtracking engine tries every way to split the run (2^n); RE2 does not backtrack.
+  const pattern = compileChannelPattern('^private-([a-z0-9]+-?)+$');
+  // 26 letters: about 3 s in V8's backtracking engine on the build machine (doubling per letter).
+  const crafted = `private-${'a'.repeat(26)}!`;
+  const started = performance.now();
+  assert.equal(pattern.test(crafted), false);
+  const ms = performance.now() - started;
+  assert.ok(ms < 500, `took ${ms.toFixed(0)} ms`);
+  assert.equal(pattern.test('private-ab-cd'), true);
+});
+
+test('a pattern RE2 has no equivalent for (lookaround, backreferences) is refused', () => {
+  assert.throws(() => compileChannelPattern('^(?=private)'), SyntaxError);
+  assert.throws(() => compileChannelPattern('(a)\\1'), SyntaxError);
 });
 
 test('\\A and \\z anchor at the start and end; \\p{..} is a Unicode class as in Rust', () => {

@@ -42,7 +42,11 @@ test('errors name the JSON path and the rule', () => {
   rejects({ kafka: { handoff_compression: 'zstd' } }, '$.kafka.handoff_compression', /one of "lz4", "gzip", "none", got "zstd"/);
   rejects(app([hook({ url: 'ftp://x' })]), '$.app_manager.array.apps[0].webhooks[0].url', /http/);
   rejects(app([{ event_types: ['x'] }]), '$.app_manager.array.apps[0].webhooks[0]', /exactly one target/);
-  rejects(app([hook({ event_types: [] })]), '$.app_manager.array.apps[0].webhooks[0].event_types', /not be empty/);
+  rejects(app([hook({ url: 'http://127.0.0.1:0/hook' })]), '$.app_manager.array.apps[0].webhooks[0].url', /port 0/);
+  rejects(app([hook({ url: 'https://user:%zz@example.test/hook' })]), '$.app_manager.array.apps[0].webhooks[0].url', /%-escape/);
+  rejects(app([hook({ headers: { 'X-Token': 'a\u0000b' } })]), '$.app_manager.array.apps[0].webhooks[0].headers.X-Token', /control characters/);
+  rejects(app([hook({ headers: { 'X-Token': 'snow\u2603man' } })]), '$.app_manager.array.apps[0].webhooks[0].headers.X-Token', /Latin-1/);
+  rejects(app([{ lambda: { function_name: 'f', region: 'us east 1' }, event_types: ['x'] }]), '$.app_manager.array.apps[0].webhooks[0].lambda.region', /AWS region/);
   rejects(app([hook({ filter: { channel_pattern: '([' } })]), '$.app_manager.array.apps[0].webhooks[0].filter.channel_pattern', /regular expression/);
   rejects(app([hook({ filter: { channel_type: 'secret' } })]), '$.app_manager.array.apps[0].webhooks[0].filter.channel_type', /one of/);
   rejects(app([{ lambda: { function_name: 'f', invocation_type: 'Sync' }, event_types: ['x'] }]), '$.app_manager.array.apps[0].webhooks[0].lambda.invocation_type', /Event/);
@@ -91,6 +95,50 @@ test('webhook ids: explicit kept, derived stable from the target and unique per 
   assert.equal(ids[0], again.apps[0]!.webhooks[0]!.id, 'changing event types keeps the derived id');
   assert.ok(!ids[0]!.includes('example.test'), 'the URL is not readable in the id');
   rejects(app([hook({ id: 'x' }), hook({ id: 'x', url: 'https://b.test' })]), '$.app_manager.array.apps[0].webhooks[1].id', /duplicate/);
+});
+
+test('a derived id renamed for a shared target never takes an id another webhook has', () => {
+  // Two webhooks on one URL: the second's derived id becomes "<id>-2", which a later
+  // webhook claims explicitly. Retry records would then go to the wrong endpoint.
+  const derived = parseConfig(app([hook()])).apps[0]!.webhooks[0]!.id;
+  const config = parseConfig(app([hook(), hook({ event_types: ['member_added'] }), hook({ id: `${derived}-2`, url: 'https://other.test' })]));
+  const ids = config.apps[0]!.webhooks.map((w) => w.id);
+  assert.equal(new Set(ids).size, 3, `ids ${JSON.stringify(ids)}`);
+  assert.equal(ids[2], `${derived}-2`, 'the explicit id is kept as written');
+  assert.equal(ids[1], `${derived}-3`);
+  // And an explicit id that repeats a derived one before it leaves the explicit one as written.
+  const first = parseConfig(app([hook(), hook({ id: derived, url: 'https://other.test' })])).apps[0]!.webhooks.map((w) => w.id);
+  assert.deepEqual(first, [`${derived}-2`, derived]);
+});
+
+test('apps may be listed under app_manager.apps (the guide\'s spelling) or app_manager.array.apps, not both', () => {
+  const apps = [{ id: 'a1', key: 'k1', secret: 's1', webhooks: [hook()] }];
+  const warnings: string[] = [];
+  const config = parseConfig({ app_manager: { driver: 'memory', apps } }, { onWarning: (m) => warnings.push(m) });
+  assert.deepEqual(config.apps.map((a) => a.id), ['a1']);
+  assert.deepEqual(warnings, []);
+  rejects({ app_manager: { apps, array: { apps } } }, '$.app_manager.apps', /twice/);
+  rejects({ app_manager: { apps: [{ id: 'a1', key: 'k1' }] } }, '$.app_manager.apps[0].secret', /required/);
+});
+
+test('empty lists and strings that Sockudo accepts load, with a warning saying what they select', () => {
+  const warnings: string[] = [];
+  const config = parseConfig(
+    app([
+      hook({ event_types: [] }),
+      hook({ url: 'https://b.test', filter: { channel_prefix: '', channel_suffix: '', channel_pattern: '' } }),
+      hook({ url: 'https://c.test', filter: { channel_namespaces: [] } }),
+    ]),
+    { onWarning: (m) => warnings.push(m) },
+  );
+  const [none, everyChannel, noNamespace] = config.apps[0]!.webhooks;
+  assert.equal(none!.event_types.size, 0);
+  assert.deepEqual(everyChannel!.filter.channel_prefix, '');
+  assert.ok(everyChannel!.filter.channel_pattern?.test('presence-anything'));
+  assert.deepEqual(noNamespace!.filter.channel_namespaces, []);
+  for (const path of ['webhooks[0].event_types', 'filter.channel_prefix', 'filter.channel_suffix', 'filter.channel_pattern', 'filter.channel_namespaces']) {
+    assert.ok(warnings.some((w) => w.includes(path)), `a warning for ${path} in ${JSON.stringify(warnings)}`);
+  }
 });
 
 test('soketi filter spellings map to prefix and suffix', () => {

@@ -1,3 +1,4 @@
+import { compileChannelPattern } from '../../../src/config/channel-pattern.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
@@ -17,7 +18,7 @@ const events = [
 function webhook(url: string, extra: Partial<WebhookConfig> = {}): WebhookConfig {
   return {
     id: 'wh-1', target: { kind: 'http', url }, event_types: new Set(['channel_occupied', 'client_event']),
-    filter: { channel_pattern: /^pres/ }, headers: { Authorization: 'Bearer t0ken' }, request_timeout_ms: 5_000, ...extra,
+    filter: { channel_pattern: compileChannelPattern('^pres') }, headers: { Authorization: 'Bearer t0ken' }, request_timeout_ms: 5_000, ...extra,
   };
 }
 
