@@ -146,11 +146,19 @@ export function createHttpDeliverer(options: HttpDelivererOptions = {}): HttpDel
         }
         return { ok: true, statusCode: status, durationMs: elapsed() };
       }
-      const head = await readHead(res.body, maxErrorBodyBytes, maxDrainBytes);
+      // The status is the answer here too: a 410 whose body stalls or breaks off is still a
+      // 410 (permanent), and a 429's Retry-After still counts. The body is only an excerpt
+      // for the message; if it does not come, the socket is dropped and the status stands.
+      let head: Buffer | undefined;
+      try {
+        head = await readHead(res.body, maxErrorBodyBytes, maxDrainBytes);
+      } catch {
+        if (!res.body.destroyed) res.body.destroy();
+      }
       const retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
       let message = status >= 300 && status < 400 ? `HTTP ${status} (redirects are not followed)` : `HTTP ${status}`;
       // Masked before it is cut to length: a secret across the cut would otherwise survive in part.
-      const text = snippet(redact(head.toString('utf8'), secrets()));
+      const text = head === undefined ? '(body not received in time)' : snippet(redact(head.toString('utf8'), secrets()));
       if (text !== '') message += `: ${text}`;
       return fail('http_status', message, retryAfterMs === undefined ? { statusCode: status } : { statusCode: status, retryAfterMs });
     } catch (err) {

@@ -192,6 +192,24 @@ test('a 2xx whose body trickles (a byte every 50 ms) is delivered, and the deadl
   assert.ok(closed, 'the trickling response was cut off, not read forever');
 });
 
+test('an error status whose body stalls is classified by its status, not as a timeout (410 stays permanent, 429 keeps Retry-After)', { timeout: 5_000 }, async (t) => {
+  for (const [status, headers] of [[410, {}], [429, { 'Retry-After': '7' }]] as const) {
+    const server = await rawServer(t, (req, res) => {
+      req.resume();
+      // Headers now, then a body that never ends.
+      res.writeHead(status, { 'Content-Type': 'text/plain', ...headers });
+      res.write('gone');
+    });
+    const started = Date.now();
+    const outcome = await deliverer(t).deliver(request(server.url, {}, { request_timeout_ms: 300 }));
+    assert.equal(outcome.ok, false);
+    assert.equal(outcome.kind, 'http_status', JSON.stringify(outcome));
+    assert.equal(outcome.statusCode, status);
+    if (status === 429) assert.equal(outcome.retryAfterMs, 7000);
+    assert.ok(Date.now() - started < 2000, 'the deadline still ends the exchange');
+  }
+});
+
 test('a server that trickles its status line and headers times out', { timeout: 5_000 }, async (t) => {
   const server = await rawServer(t, (_req, res) => {
     // Never a complete head: a header value dribbles in a byte at a time.
