@@ -92,6 +92,8 @@ export function keepsEventRules(e: WebhookEvent): boolean {
   const present = presentMask(e);
   if ((present & ~m.allowed) !== 0 || (present & m.required) !== m.required) return false;
   if (e.name.length === 0 || e.id.length === 0 || e.app_id.length === 0) return false;
+  // Receivers and the latency metric read time_ms as a time; a negative one is not.
+  if (!(e.time_ms >= 0)) return false;
   if (e.channel === '' || e.event === '' || e.socket_id === '' || e.user_id === '') return false;
   const count = e.subscription_count;
   if (count !== null && (!Number.isInteger(count) || count < 0 || count > MAX_INT32)) return false;
@@ -110,6 +112,7 @@ export function eventRuleViolation(e: WebhookEvent): RuleViolation | undefined {
   if (e.name.length === 0) return { field: 'name', message: '"name" must be a non-empty string' };
   if (e.id.length === 0) return { field: 'id', message: '"id" must be a non-empty string' };
   if (e.app_id.length === 0) return { field: 'app_id', message: '"app_id" must be a non-empty string' };
+  if (!(e.time_ms >= 0)) return { field: 'time_ms', message: '"time_ms" must be a non-negative integer of milliseconds since the epoch' };
   const r = ruleFor(e.name);
   for (const field of r.required) {
     if (e[field] === null) return { field, message: `${e.name} needs "${field}" (${describeField(field)})` };

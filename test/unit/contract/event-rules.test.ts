@@ -44,6 +44,7 @@ test('each broken rule is found and named by its field', () => {
     [{ name: 'connection_terminated', channel: null, socket_id: '' }, 'socket_id', /non-empty/],
     [{ name: '' }, 'name', /non-empty/],
     [{ app_id: '' }, 'app_id', /non-empty/],
+    [{ name: 'channel_occupied', channel: 'room', time_ms: -1 }, 'time_ms', /non-negative/],
   ];
   for (const [fields, field, message] of cases) {
     assert.equal(keepsEventRules(event(fields)), false, JSON.stringify(fields));
