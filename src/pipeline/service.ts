@@ -53,6 +53,8 @@ export interface ServiceOptions {
 
 /** In-flight events at or below this share of the limit let a waiting consumer go on. */
 const RESUME_RATIO = 0.5;
+/** How far ahead of this instance's clock another instance's clock may plausibly run. */
+const MAX_CLOCK_SKEW_MS = 1000;
 
 /**
  * hookstream's delivery service: the events topic and the retry tiers in, webhooks out.
@@ -85,6 +87,8 @@ export class HookstreamService {
   /** Aborted when close() begins: wakes hand-offs that wait to try again. */
   readonly #shutdown = new AbortController();
   #inFlight = 0;
+  /** When an implausibly far due time was last logged, per tier topic. */
+  readonly #implausibleDueLogged = new Map<string, number>();
   #consumed = 0;
   /** Live (non-replay) queues by webhook object: a lookup per event without building a key. */
   readonly #queueOf = new Map<WebhookConfig, WebhookQueue>();
@@ -264,7 +268,8 @@ export class HookstreamService {
     // be attempted has its events decoded.
     const peeked = message.value ? peekDelivery(message.value) : undefined;
     if (peeked) {
-      if (peeked.head.not_before_ms > Date.now()) return peeked.head.not_before_ms;
+      const wait = this.#notYetDue(tracker, peeked.head.not_before_ms);
+      if (wait !== undefined) return wait;
       if (this.#moveOn(tracker, message, peeked)) return;
     }
     let record: WebhookDeliveryRecord;
@@ -275,7 +280,8 @@ export class HookstreamService {
       this.#deadLetterRaw(tracker, message, 'undecodable', errorMessage(err));
       return;
     }
-    if (record.not_before_ms > Date.now()) return record.not_before_ms;
+    const wait = this.#notYetDue(tracker, record.not_before_ms);
+    if (wait !== undefined) return wait;
     if (record.events.length === 0) {
       // Nothing to deliver: only a hand-made or foreign record can be empty. Held with no
       // events it would never be released (and hold in-flight room forever).
@@ -312,6 +318,30 @@ export class HookstreamService {
       lastError: record.last_error,
       replay: record.replay,
     });
+  }
+
+  /**
+   * When a tier record is due: undefined when it is due now, else the time to hold its
+   * partition until. A record is written `delay` ahead of its writer's clock, so a due time
+   * further ahead than its tier's delay (plus a second of clock skew) cannot be right: a
+   * writer's clock far ahead, or a hand-made or damaged record. Held as asked, it would
+   * stall its partition for that long (forever, past 2^31 ms, where Node fires a timer at
+   * once and the partition would spin); it is delivered now instead, with a warning.
+   */
+  #notYetDue(tracker: PartitionOffsets, notBeforeMs: number): number | undefined {
+    const now = Date.now();
+    if (notBeforeMs <= now) return undefined;
+    const delay = this.#topics.retries[this.#tierIndex(tracker.topic)]?.delayMs ?? 0;
+    if (notBeforeMs <= now + delay + MAX_CLOCK_SKEW_MS) return notBeforeMs;
+    const last = this.#implausibleDueLogged.get(tracker.topic) ?? 0;
+    if (now - last > 60_000) {
+      this.#implausibleDueLogged.set(tracker.topic, now);
+      this.#log.warn(
+        { topic: tracker.topic, partition: tracker.partition, not_before: new Date(notBeforeMs).toISOString(), tier_delay_ms: delay },
+        'retry record due further ahead than its tier delay (a writer clock ahead, or a damaged record): delivered now (logged once a minute per tier)',
+      );
+    }
+    return undefined;
   }
 
   /**
