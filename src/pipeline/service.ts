@@ -292,10 +292,14 @@ export class HookstreamService {
     const app = this.#router.app(record.app_id);
     const webhook = app && this.#router.webhook(record.app_id, record.webhook_id);
     const entry = tracker.take(Number(message.offset), record.events.length);
-    this.#inFlight++;
+    // Counted by its events, not as one: the budget bounds decoded events in memory, and
+    // after an outage a tier could otherwise bring in max_in_flight_events records of a
+    // hundred events each.
+    const source = { tracker, entry, events: record.events.length };
+    this.#inFlight += source.events;
     const items: BatchItem[] = record.events.map((event) => {
       const json = eventJson(event);
-      return { event, json, timeMs: event.time_ms, bytes: Buffer.byteLength(json), source: { tracker, entry } };
+      return { event, json, timeMs: event.time_ms, bytes: Buffer.byteLength(json), source };
     });
     const origin = { topic: tracker.topic, partition: tracker.partition, offset: message.offset };
     if (!app || !webhook) {
@@ -645,7 +649,7 @@ export class HookstreamService {
     if (!source) return;
     source.tracker.release(source.entry);
     if (source.entry.pending === 0) {
-      this.#inFlight--;
+      this.#inFlight -= source.events ?? 1;
       this.metrics.inFlight.set(this.#inFlight);
       if (this.#inFlight <= this.#config.delivery.max_in_flight_events * RESUME_RATIO && !this.#closing) {
         this.#events.resume();

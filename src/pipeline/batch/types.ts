@@ -16,8 +16,13 @@ export interface BatchItem {
   timeMs: number;
   /** Byte length of `json` (UTF-8). */
   bytes: number;
-  /** The source record; released once this item is delivered or handed off. */
-  source?: { tracker: PartitionOffsets; entry: OffsetEntry };
+  /**
+   * The source record; released once this item is delivered or handed off. `events` is
+   * what the record counts for in the in-flight budget once all of its items are done: 1
+   * for an event record (however many webhooks it goes to), its event count for a retry
+   * record. @defaultValue 1
+   */
+  source?: { tracker: PartitionOffsets; entry: OffsetEntry; events?: number };
 }
 
 /** A sealed batch: the unit of delivery, retry and dead-lettering. */
