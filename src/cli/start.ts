@@ -100,6 +100,17 @@ async function checkTopics(config: HookstreamConfig, logger: Logger, embedded: b
       throw new HookstreamError('HS_PRECONDITION', `missing topics ${missing.join(', ')}: create them with "hookstream topics create --config FILE"`);
     }
     const limits = await maxMessageBytes(admin, [...names.retries.map((r) => r.name), names.dlq]);
+    // A single event is sent alone even when larger than max_body_bytes, so the events
+    // topic's own limit bounds what a hand-off may have to carry. Not a refusal: such
+    // events may never come; but if one does, its hand-off is refused and holds its offset.
+    const eventsLimit = (await maxMessageBytes(admin, [names.events])).get(names.events);
+    const tight = eventsLimit === undefined ? undefined : handoffLimitProblem(eventsLimit, limits);
+    if (tight) {
+      logger.warn(
+        { events_topic_max_message_bytes: eventsLimit, topic: tight.topic, max_message_bytes: tight.maxMessageBytes },
+        `the events topic takes records that ${tight.topic} could not take in a hand-off; a failed event that large would be retried and its offset held until max.message.bytes of ${tight.topic} is raised to at least ${(eventsLimit ?? 0) + HANDOFF_OVERHEAD_BYTES}`,
+      );
+    }
     const problem = handoffLimitProblem(config.delivery.max_body_bytes, limits);
     if (problem) {
       throw new HookstreamError(

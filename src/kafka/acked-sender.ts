@@ -99,9 +99,28 @@ export class AckedSender {
         await lane.producer.sendBatch({ acks: -1, compression: this.#compressionType(), topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
         for (const item of batch) item.resolve();
       } catch (err) {
-        for (const item of batch) item.reject(err);
+        if (batch.length > 1 && refusesRecords(err)) {
+          // The broker refused a record it will never take (too large for the topic,
+          // invalid), and with it the whole request. Sent one by one, only that record
+          // fails; the others would otherwise share its fate on every try.
+          for (const item of batch) {
+            try {
+              await this.#sendOne(lane, item.record);
+              item.resolve();
+            } catch (one) {
+              item.reject(one);
+            }
+          }
+        } else {
+          for (const item of batch) item.reject(err);
+        }
       }
     }
+  }
+
+  async #sendOne(lane: Lane, record: OutgoingRecord): Promise<void> {
+    const { topic, key, value, headers } = record;
+    await lane.producer.sendBatch({ acks: -1, compression: this.#compressionType(), topicMessages: [{ topic, messages: [{ key, value, ...(headers ? { headers } : {}) }] }] });
   }
 
   /** Resolved on the first request, so that a sender that never sends loads no codec. */
@@ -134,6 +153,24 @@ export class AckedSender {
     })();
     return this.#closing;
   }
+}
+
+/** Broker errors about a record itself, which fail every record of the request it was in. */
+const RECORD_REFUSALS: ReadonlySet<string> = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_TIMESTAMP']);
+
+/** The broker's error type of a failed send (kafkajs' `KafkaJSProtocolError.type`), if any. */
+export function kafkaErrorType(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 4; depth++) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string') return type;
+    e = (e as { cause?: unknown; originalError?: unknown }).cause ?? (e as { originalError?: unknown }).originalError;
+  }
+  return undefined;
+}
+
+function refusesRecords(err: unknown): boolean {
+  const type = kafkaErrorType(err);
+  return type !== undefined && RECORD_REFUSALS.has(type);
 }
 
 /** One producer of an `AckedSender` and its send loop (running while records are queued). */

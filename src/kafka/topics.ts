@@ -102,17 +102,31 @@ export async function ensureTopics(admin: Admin, config: TopicsConfig): Promise<
   // One request per topic: kafkajs reports "already exists" only as a single false for the
   // whole request, and another instance may be creating the same topics right now.
   const missing = wanted.filter((t) => !present.has(t.name));
-  const outcomes = await Promise.all(
-    missing.map(async (t) => {
-      const created = await admin.createTopics({
-        topics: [{ topic: t.name, numPartitions: partitions, replicationFactor: config.kafka.replication_factor }],
-        // kafkajs' own wait gives up on UNKNOWN_TOPIC_OR_PARTITION, which a broker answers
-        // until the new topic's metadata has spread; waitForTopicLeaders below retries it.
-        waitForLeaders: false,
-      });
-      return { t, created };
-    }),
-  );
+  const create = async (t: (typeof wanted)[number], configEntries: { name: string; value: string }[] = []) => {
+    const created = await admin.createTopics({
+      topics: [{ topic: t.name, numPartitions: partitions, replicationFactor: config.kafka.replication_factor, configEntries }],
+      // kafkajs' own wait gives up on UNKNOWN_TOPIC_OR_PARTITION, which a broker answers
+      // until the new topic's metadata has spread; waitForTopicLeaders below retries it.
+      waitForLeaders: false,
+    });
+    return { t, created };
+  };
+  const outcomes: { t: (typeof wanted)[number]; created: boolean }[] = [];
+  const eventsMissing = missing.find((t) => t.role === 'events');
+  if (eventsMissing) {
+    outcomes.push(await create(eventsMissing));
+    await waitForTopicLeaders(admin, [names.events]);
+  }
+  const handoffTopics = missing.filter((t) => t.role !== 'events');
+  if (handoffTopics.length > 0) {
+    // A retry or dead-letter record carries events read from the events topic plus a
+    // head: the topics made here take a record HANDOFF_OVERHEAD_BYTES larger than the
+    // events topic does, so that even an event as large as that topic allows (sent alone)
+    // can be handed off. With equal limits its hand-off would be refused for good.
+    const eventsLimit = (await maxMessageBytes(admin, [names.events])).get(names.events);
+    const entries = eventsLimit === undefined ? [] : [{ name: 'max.message.bytes', value: String(eventsLimit + HANDOFF_OVERHEAD_BYTES) }];
+    outcomes.push(...(await Promise.all(handoffTopics.map((t) => create(t, entries)))));
+  }
   if (missing.length > 0) await waitForTopicLeaders(admin, missing.map((t) => t.name));
   for (const { t, created } of outcomes) {
     if (created) {

@@ -41,6 +41,7 @@ export const METRIC_DOCS = [
   { name: 'hookstream_webhook_deferred_total', type: 'counter', labels: ['reason'], help: 'Batches handed to a retry tier without an attempt, by reason (circuit_open: the endpoint is failing; endpoint_backlog: it has more than max_queued_per_endpoint events waiting).' },
   { name: 'hookstream_webhook_dead_lettered_total', type: 'counter', labels: ['reason'], help: 'Batches sent to the dead-letter topic, by reason (retries_exhausted, http_410, redirect_301, invalid_target, ...).' },
   { name: 'hookstream_webhook_circuit_state', type: 'gauge', labels: ['webhook_id'], help: 'Circuit breaker state per webhook: 0 closed, 1 half-open, 2 open.' },
+  { name: 'hookstream_handoff_errors_total', type: 'counter', labels: ['reason'], help: 'Failed sends of hand-offs (retry tier and dead-letter records), each tried again while its events stay unfinished, by the broker\'s error type (MESSAGE_TOO_LARGE, ...; other: no broker answer). A steady rise means a topic refuses records and their offsets cannot move.' },
 ] as const satisfies readonly MetricDoc[];
 
 export type MetricName = (typeof METRIC_DOCS)[number]['name'];
@@ -72,6 +73,7 @@ export interface Metrics {
   readonly deadLettered: Counter<'reason'>;
   readonly deferred: Counter<'reason'>;
   readonly circuitState: Gauge<'webhook_id'>;
+  readonly handoffErrors: Counter<'reason'>;
 }
 
 function doc(name: MetricName): MetricDoc {
@@ -117,6 +119,7 @@ export function createMetrics(registry: Registry): Metrics {
     deadLettered: counter(registry, 'hookstream_webhook_dead_lettered_total'),
     deferred: counter(registry, 'hookstream_webhook_deferred_total'),
     circuitState: gauge(registry, 'hookstream_webhook_circuit_state'),
+    handoffErrors: counter(registry, 'hookstream_handoff_errors_total'),
   };
   // Series that exist from the start, so that rate() and alerts see a 0 rather than
   // no data before the first occurrence.

@@ -6,7 +6,7 @@ import { decodeEvent, eventCodec } from '../contract/index.js';
 import type { WebhookEvent } from '../contract/types.js';
 import { eventRuleViolation, keepsEventRules } from '../contract/event-rules.js';
 import { errorMessage } from '../errors.js';
-import { AckedSender } from '../kafka/acked-sender.js';
+import { AckedSender, kafkaErrorType } from '../kafka/acked-sender.js';
 import { ThreadedSender, type RecordSender } from '../kafka/threaded-sender.js';
 import { createKafka } from '../kafka/client.js';
 import { formatDelay, topicNames, type TopicNames } from '../kafka/topics.js';
@@ -629,7 +629,12 @@ export class HookstreamService {
         } catch (err) {
           if (this.#closing) return;
           const wait = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
-          this.#log.error({ err: errorMessage(err), wait_ms: wait }, 'hand-off to Kafka failed; trying again');
+          // Tried again, never given up: the events stay unfinished and their offsets held
+          // (nothing is lost). A refusal that will not pass (a record over the topic's
+          // max.message.bytes) needs an operator; the metric is what to alert on.
+          const reason = kafkaErrorType(err) ?? 'other';
+          this.metrics.handoffErrors.inc({ reason });
+          this.#log.error({ err: errorMessage(err), reason, wait_ms: wait }, 'hand-off to Kafka failed; trying again');
           // close() cuts the wait short: a shutdown must not sit out a 30 s backoff.
           const woken = await sleep(wait, undefined, { signal: this.#shutdown.signal }).then(
             () => false,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { run } from '../../src/cli/topics.js';
-import { waitForTopicLeaders } from '../../src/kafka/topics.js';
+import { HANDOFF_OVERHEAD_BYTES, maxMessageBytes, waitForTopicLeaders } from '../../src/kafka/topics.js';
 import { brokers, createAdmin, defer, uniqueName, withAdmin } from '../helpers/kafka.js';
 import { capture } from '../helpers/io.js';
 
@@ -43,6 +43,12 @@ test('topics create makes the events, 5 retry and dead-letter topics; a second r
     metadata.topics.map((m) => [m.name, m.partitions.length]).sort(),
     expected.map((name) => [name, 3]).sort(),
   );
+  // Retry and dead-letter topics take a record a hand-off head larger than the events
+  // topic does: an event as large as the events topic allows can still be handed off.
+  const limits = await maxMessageBytes(admin, expected);
+  const eventsLimit = limits.get(topic)!;
+  assert.ok(eventsLimit > 0);
+  for (const name of expected.slice(1)) assert.equal(limits.get(name), eventsLimit + HANDOFF_OVERHEAD_BYTES, name);
 
   const second = await runTopics(['create', '--config', config]);
   assert.equal(second.code, 0, second.stderr);
