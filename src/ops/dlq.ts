@@ -35,7 +35,7 @@ import { AckedSender } from '../kafka/acked-sender.js';
 import { topicNames } from '../kafka/topics.js';
 import { PartitionOffsets } from '../pipeline/consume/offset-tracker.js';
 import { redact, webhookSecrets } from '../pipeline/deliver/failure-text.js';
-import { DLQ_HEADERS, deliveryCodec, type WebhookDeliveryRecord } from '../pipeline/retry/delivery-record.js';
+import { DLQ_HEADERS, decodeDeliveryRecord, deliveryCodec, type WebhookDeliveryRecord } from '../pipeline/retry/delivery-record.js';
 
 /** The requeue cursor's consumer group: `<kafka.group_id>.dlq-requeue`. */
 export function requeueGroupId(config: Pick<HookstreamConfig, 'kafka'>): string {
@@ -123,7 +123,7 @@ export function parseDlqEntry(partition: number, message: Pick<KafkaMessage, 'of
   try {
     if (!message.value || message.value.length === 0) throw new Error('record has no value');
     if (kind === 'delivery') {
-      entry.record = deliveryCodec().decode(message.value);
+      entry.record = decodeDeliveryRecord(message.value);
       entry.appId ??= entry.record.app_id;
       entry.webhookId ??= entry.record.webhook_id;
     } else {

@@ -24,6 +24,7 @@ import { eventJson } from './deliver/wire.js';
 import { CircuitBreaker } from './retry/circuit-breaker.js';
 import {
   DLQ_HEADERS,
+  decodeDeliveryRecord,
   deliveryCodec,
   encodeDeliveryRecord,
   peekDelivery,
@@ -275,7 +276,7 @@ export class HookstreamService {
     let record: WebhookDeliveryRecord;
     try {
       if (!message.value) throw new Error('record has no value (tombstone)');
-      record = deliveryCodec().decode(message.value);
+      record = decodeDeliveryRecord(message.value);
     } catch (err) {
       this.#deadLetterRaw(tracker, message, 'undecodable', errorMessage(err));
       return;

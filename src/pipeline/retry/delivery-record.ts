@@ -2,6 +2,7 @@ import avsc from 'avsc';
 import type { Type } from 'avsc';
 import { SINGLE_OBJECT_HEADER_LENGTH, createCodec, type SingleObjectCodec } from '../../contract/index.js';
 import type { AvroField, WebhookEvent } from '../../contract/types.js';
+import { DecodeError } from '../../errors.js';
 
 /** A record of a retry tier or the dead-letter topic (`schemas/webhook-delivery.avsc`). */
 export interface WebhookDeliveryRecord {
@@ -46,8 +47,20 @@ function deliveryHeadType(): Type {
 const TAIL_FIELDS = ['first_failure_ms', 'last_error', 'replay'] as const;
 
 let tailType: Type | undefined;
-let eventItemType: Type | undefined;
-let longType: Type | undefined;
+let eventItemTypeCache: Type | undefined;
+let longTypeCache: Type | undefined;
+
+function eventType(): Type {
+  eventItemTypeCache ??= (deliveryCodec().registry.reader.type as unknown as { fields: { name: string; type: { itemsType: Type } }[] }).fields.find(
+    (f) => f.name === 'events',
+  )!.type.itemsType;
+  return eventItemTypeCache;
+}
+
+function avroLong(): Type {
+  longTypeCache ??= avsc.Type.forSchema('long');
+  return longTypeCache;
+}
 
 function deliveryTailType(): Type {
   if (tailType) return tailType;
@@ -78,10 +91,8 @@ export interface EventForRecord {
 export function encodeDeliveryRecord(record: Omit<WebhookDeliveryRecord, 'events'>, events: readonly EventForRecord[]): Buffer {
   const head = deliveryHeadType();
   const tail = deliveryTailType();
-  eventItemType ??= (deliveryCodec().registry.reader.type as unknown as { fields: { name: string; type: { itemsType: Type } }[] }).fields.find(
-    (f) => f.name === 'events',
-  )!.type.itemsType;
-  longType ??= avsc.Type.forSchema('long');
+  const eventItemType = eventType();
+  const longType = avroLong();
   // Pieces of the output: whole buffers, or the body of an event record (from byte 10).
   const parts: Buffer[] = [(currentHeader ??= deliveryCodec().header), head.toBuffer(record)];
   const bodyOf: boolean[] = [false, false];
@@ -133,6 +144,57 @@ export function peekDelivery(value: Buffer): PeekedDelivery | undefined {
 export function withNotBefore(value: Buffer, peeked: PeekedDelivery, notBeforeMs: number): Buffer {
   const head = deliveryHeadType().toBuffer({ ...peeked.head, not_before_ms: notBeforeMs });
   return Buffer.concat([value.subarray(0, SINGLE_OBJECT_HEADER_LENGTH), head, value.subarray(peeked.end)]);
+}
+
+/** The fewest bytes an encoded WebhookEvent takes: three strings, six null unions, time_ms, node_id. */
+const MIN_EVENT_BYTES = 11;
+
+/**
+ * Decodes a delivery record, like `deliveryCodec().decode`, but reads the events array
+ * itself so that a block count is checked against the bytes left before any event is
+ * read. avsc trusts the count: a damaged or crafted record claiming 10^8 events would
+ * make it build 10^8 empty events from past the end of the buffer until the process ran
+ * out of memory, and again on every restart, as the record is never committed. Throws
+ * `DecodeError` (`HS_DECODE_CORRUPT`, ...) like the codec.
+ */
+export function decodeDeliveryRecord(value: Buffer): WebhookDeliveryRecord {
+  const peeked = peekDelivery(value);
+  // Not the current schema (there is no older one yet), or a head that does not decode:
+  // the codec says what is wrong.
+  if (!peeked) return deliveryCodec().decode(value);
+  const corrupt = (why: string): DecodeError => new DecodeError('HS_DECODE_CORRUPT', `webhook-delivery: ${why}`);
+  const events: WebhookEvent[] = [];
+  let pos = peeked.end;
+  try {
+    for (;;) {
+      const block = avroLong().decode(value, pos) as { value: number; offset: number };
+      if (block.offset < 0) throw corrupt('events truncated');
+      let count = block.value;
+      pos = block.offset;
+      if (count === 0) break;
+      if (count < 0) {
+        // A negative count is followed by the block's size in bytes (Avro spec).
+        count = -count;
+        const size = avroLong().decode(value, pos) as { value: number; offset: number };
+        if (size.offset < 0) throw corrupt('events truncated');
+        pos = size.offset;
+      }
+      if (count > (value.length - pos) / MIN_EVENT_BYTES) throw corrupt(`a block of ${count} events cannot fit in the ${value.length - pos} bytes left`);
+      for (let i = 0; i < count; i++) {
+        const item = eventType().decode(value, pos) as { value: WebhookEvent; offset: number };
+        if (item.offset < 0) throw corrupt('events truncated');
+        events.push(item.value);
+        pos = item.offset;
+      }
+    }
+    const tail = deliveryTailType().decode(value, pos) as { value: Pick<WebhookDeliveryRecord, 'first_failure_ms' | 'last_error' | 'replay'>; offset: number };
+    if (tail.offset !== value.length) throw corrupt(tail.offset < 0 ? 'body truncated' : `${value.length - tail.offset} trailing byte(s) after the body`);
+    const { first_failure_ms, last_error, replay } = tail.value;
+    return { ...peeked.head, events, first_failure_ms, last_error, replay };
+  } catch (err) {
+    if (err instanceof DecodeError) throw err;
+    throw corrupt(`malformed body: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 /** Header names of dead-letter records; values are UTF-8 strings. */

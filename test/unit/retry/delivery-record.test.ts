@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultSchemasDir } from '../../../src/contract/index.js';
 import { encodeEvent } from '../../../src/contract/index.js';
-import { deliveryCodec, encodeDeliveryRecord, peekDelivery, withNotBefore, type WebhookDeliveryRecord } from '../../../src/pipeline/retry/delivery-record.js';
+import { DecodeError } from '../../../src/errors.js';
+import { decodeDeliveryRecord, deliveryCodec, encodeDeliveryRecord, peekDelivery, withNotBefore, type WebhookDeliveryRecord } from '../../../src/pipeline/retry/delivery-record.js';
 
 test('the delivery schema embeds exactly the current WebhookEvent schema', () => {
   const dir = defaultSchemasDir();
@@ -76,4 +77,27 @@ test('encodeDeliveryRecord writes the same bytes as the codec, copying known eve
   const e = event(0);
   const other = encodeEvent({ ...e, id: 'not-e0' });
   assert.equal(deliveryCodec().decode(encodeDeliveryRecord(head, [{ event: e, record: other }])).events[0]!.id, 'not-e0');
+});
+
+test('decodeDeliveryRecord reads what the codec reads, and refuses a block count the bytes cannot hold instead of building it', () => {
+  const event = (i: number): WebhookDeliveryRecord['events'][number] => ({
+    id: `e${i}`, app_id: 'a', name: 'client_event', channel: 'private-x', event: 'client-x', data: 'd'.repeat(i), socket_id: '1.2', user_id: null, subscription_count: null, time_ms: 1_700_000_000_000 + i, node_id: i % 2 ? 'n' : null,
+  });
+  const base = { delivery_id: 'd-1', app_id: 'a', webhook_id: 'w', attempt: 2, tier: 1, not_before_ms: 1_700_000_000_500, first_failure_ms: 1_700_000_000_100, last_error: 'http_status 500', replay: true };
+  for (const n of [0, 1, 3, 120]) {
+    const value = deliveryCodec().encode({ ...base, events: Array.from({ length: n }, (_, i) => event(i)) });
+    assert.deepEqual({ ...decodeDeliveryRecord(value) }, { ...deliveryCodec().decode(value) }, `${n} events`);
+  }
+  // The head, then a block count of 10^8 events (zig-zag varint), then a few bytes.
+  const head = deliveryCodec().encode({ ...base, events: [] });
+  const peeked = peekDelivery(head)!;
+  const hugeCount = Buffer.from([0x80, 0x84, 0xaf, 0x5f]); // 2 * 100_000_000
+  const crafted = Buffer.concat([head.subarray(0, peeked.end), hugeCount, Buffer.alloc(64)]);
+  const started = performance.now();
+  assert.throws(() => decodeDeliveryRecord(crafted), (err: unknown) => err instanceof DecodeError && err.code === 'HS_DECODE_CORRUPT' && /100000000 events cannot fit/.test(err.message));
+  assert.ok(performance.now() - started < 100, 'refused before reading any event');
+  // Cut short, or with bytes after the body: corrupt, as the codec says too.
+  const value = deliveryCodec().encode({ ...base, events: [event(1), event(2)] });
+  assert.throws(() => decodeDeliveryRecord(value.subarray(0, value.length - 3)), DecodeError);
+  assert.throws(() => decodeDeliveryRecord(Buffer.concat([value, Buffer.from([0])])), /trailing byte/);
 });
