@@ -32,17 +32,32 @@ export interface LambdaDelivererOptions {
 
 /**
  * Service errors that say the call can never succeed as configured: the function or
- * qualifier does not exist, or the payload is unacceptable. Everything else the service
+ * qualifier does not exist, or the request is malformed. Everything else the service
  * says (throttling, 5xx, a function being updated, KMS or ENI trouble, access denied
  * until someone fixes a policy) is `lambda_error` and is retried.
  */
 const PERMANENT_SERVICE_ERRORS: ReadonlySet<string> = new Set([
   'ResourceNotFoundException',
   'InvalidParameterValueException',
-  'RequestTooLargeException',
   'InvalidRequestContentException',
   'UnsupportedMediaTypeException',
 ]);
+
+/**
+ * The errors Invoke throws (both HTTP 413) for a payload over its quota: the JSON input
+ * quota, and the serialized request entity limit. The same events are too large on every
+ * retry, so they are `payload_too_large`, which dead-letters at once under a reason of its
+ * own; as `lambda_error` they went through every tier and counted against the circuit.
+ */
+const PAYLOAD_TOO_LARGE_ERRORS: ReadonlySet<string> = new Set(['RequestTooLargeException', 'SerializedRequestEntityTooLargeException']);
+
+/** What a service error means for the retry policy. */
+function classifyServiceError(name: string, statusCode: number | undefined): FailureKind {
+  // A 413 under a name this SDK version does not model (a newer quota error, or one from
+  // a proxy in front of the endpoint) is still a size refusal.
+  if (PAYLOAD_TOO_LARGE_ERRORS.has(name) || statusCode === 413) return 'payload_too_large';
+  return PERMANENT_SERVICE_ERRORS.has(name) ? 'invalid_target' : 'lambda_error';
+}
 
 /** Longest excerpt of a function's error payload kept in the outcome message. */
 const FUNCTION_ERROR_SNIPPET_CHARS = 200;
@@ -138,8 +153,7 @@ export function createLambdaDeliverer(options: LambdaDelivererOptions = {}): Del
           ...(statusCode === undefined ? {} : { statusCode }),
           ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
         };
-        const kind: FailureKind = PERMANENT_SERVICE_ERRORS.has(service.name) ? 'invalid_target' : 'lambda_error';
-        return fail(kind, `${service.name}: ${snippet(service.message ?? '', 300)}`, extra);
+        return fail(classifyServiceError(service.name, statusCode), `${service.name}: ${snippet(service.message ?? '', 300)}`, extra);
       }
       return fail(classifyLambdaTransport(err), describeError(err));
     } finally {

@@ -95,6 +95,23 @@ test('an unknown function or qualifier is invalid_target', async (t) => {
   assert.equal(server.invocations.length, 2);
 });
 
+test('a payload over the Invoke quota (413) is payload_too_large, not retried by the SDK, whatever the error name', async (t) => {
+  // The two 413 errors Invoke models, and one it does not (a proxy, or a newer service error).
+  const functions: Record<string, LambdaFunctionBehaviour> = {
+    'too-large-json': { serviceError: { status: 413, type: 'RequestTooLargeException', message: 'Request must be smaller than 262144 bytes for the InvokeAsync operation' } },
+    'too-large-entity': { serviceError: { status: 413, type: 'SerializedRequestEntityTooLargeException', message: 'Request must be smaller than 1048576 bytes' } },
+    'too-large-unmodelled': { serviceError: { status: 413, type: 'PayloadTooLargeException', message: 'too large' } },
+  };
+  const { server, deliverer } = await setup(t, functions);
+  for (const name of Object.keys(functions)) {
+    const outcome = failed(await deliverer.deliver(request(lambdaHook(name))));
+    assert.equal(outcome.kind, 'payload_too_large', name);
+    assert.equal(outcome.statusCode, 413, name);
+    assert.match(outcome.message, new RegExp(`^${functions[name]!.serviceError!.type}: `), name);
+  }
+  assert.equal(server.invocations.length, 3, 'one invocation each: maxAttempts 1');
+});
+
 test('throttling is lambda_error with status 429 and Retry-After, and the SDK does not retry it', async (t) => {
   const { server, deliverer } = await setup(t, {
     throttled: { serviceError: { status: 429, type: 'TooManyRequestsException', message: 'Rate exceeded', retryAfterSeconds: 3 } },
