@@ -2,7 +2,7 @@ import type { LambdaClient, LambdaClientConfig } from '@aws-sdk/client-lambda';
 import type { Logger } from '../../observability/logger.js';
 import type { Deliverer, DeliveryOutcome, DeliveryRequest, FailureKind } from './types.js';
 import { buildBody } from './wire.js';
-import { attemptRecorder, describeError, errorCode, redact, snippet } from './failure-text.js';
+import { attemptRecorder, describeError, errorCode, redactedSnippet, secretValues } from './failure-text.js';
 import { parseRetryAfter } from './http.js';
 
 export interface LambdaDelivererOptions {
@@ -62,6 +62,9 @@ function classifyServiceError(name: string, statusCode: number | undefined): Fai
 /** Longest excerpt of a function's error payload kept in the outcome message. */
 const FUNCTION_ERROR_SNIPPET_CHARS = 200;
 
+/** Longest excerpt of a service error's message kept in the outcome message. */
+const SERVICE_ERROR_SNIPPET_CHARS = 300;
+
 interface ServiceErrorShape {
   name: string;
   message: string;
@@ -116,7 +119,7 @@ export function createLambdaDeliverer(options: LambdaDelivererOptions = {}): Del
   }
 
   async function invoke(req: DeliveryRequest): Promise<DeliveryOutcome> {
-    const { elapsed, fail } = attemptRecorder(req);
+    const { elapsed, fail, secrets } = attemptRecorder(req);
 
     const target = req.webhook.target;
     if (target.kind !== 'lambda') return fail('invalid_target', `webhook ${req.webhook.id} is not a lambda target`);
@@ -138,7 +141,10 @@ export function createLambdaDeliverer(options: LambdaDelivererOptions = {}): Del
       const out = await client.send(command, { abortSignal: deadline.signal });
       const status = out.StatusCode ?? 0;
       if (out.FunctionError !== undefined && out.FunctionError !== '') {
-        const returned = out.Payload === undefined ? '' : snippet(out.Payload, FUNCTION_ERROR_SNIPPET_CHARS);
+        // A function's error payload is whatever it threw, secrets included (an exception
+        // message quoting a config value); masked before it is cut, and only its start is
+        // read: it can be megabytes.
+        const returned = out.Payload === undefined ? '' : redactedSnippet(out.Payload, secrets(), FUNCTION_ERROR_SNIPPET_CHARS);
         return fail('function_error', `FunctionError ${out.FunctionError}${returned === '' ? '' : `: ${returned}`}`, { statusCode: status });
       }
       if (status >= 200 && status < 300) return { ok: true, statusCode: status, durationMs: elapsed() };
@@ -153,9 +159,10 @@ export function createLambdaDeliverer(options: LambdaDelivererOptions = {}): Del
           ...(statusCode === undefined ? {} : { statusCode }),
           ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
         };
-        return fail(classifyServiceError(service.name, statusCode), `${service.name}: ${snippet(service.message ?? '', 300)}`, extra);
+        const text = redactedSnippet(service.message ?? '', secrets(), SERVICE_ERROR_SNIPPET_CHARS);
+        return fail(classifyServiceError(service.name, statusCode), `${service.name}: ${text}`, extra);
       }
-      return fail(classifyLambdaTransport(err), describeError(err));
+      return fail(classifyLambdaTransport(err), describeError(err, secrets()));
     } finally {
       clearTimeout(timer);
     }
@@ -167,7 +174,8 @@ export function createLambdaDeliverer(options: LambdaDelivererOptions = {}): Del
         return Promise.resolve({ ok: false, kind: 'network', message: 'lambda deliverer is closed', durationMs: 0 });
       }
       const p = invoke(req).catch(
-        (err: unknown): DeliveryOutcome => ({ ok: false, kind: 'network', message: redact(describeError(err), [req.app.secret]), durationMs: 0 }),
+        // describeError masks before it cuts to length; every secret of the request, as for any other failure.
+        (err: unknown): DeliveryOutcome => ({ ok: false, kind: 'network', message: describeError(err, secretValues(req)), durationMs: 0 }),
       );
       running.add(p);
       void p.then(() => running.delete(p));
