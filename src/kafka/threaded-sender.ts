@@ -1,7 +1,9 @@
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { HookstreamError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { relayLogLine } from '../observability/thread-log.js';
+import { Respawner } from '../thread-respawn.js';
 import type { OutgoingRecord } from './acked-sender.js';
 import type { HandoffCompression } from './compression.js';
 
@@ -41,7 +43,8 @@ interface Pending {
  * requests in JavaScript; with a dead endpoint that was the largest cost left on the main
  * thread. Values and keys are transferred, never cloned with the buffer they are a slice
  * of (see `detached`). A thread that dies fails what it was sending (the caller
- * tries again, as after any failed send) and is replaced.
+ * tries again, as after any failed send) and is replaced; one that keeps dying, after a
+ * growing delay, during which sends fail at once.
  */
 /**
  * Bytes to post to the thread without cloning more than they are. Structured clone copies
@@ -60,13 +63,21 @@ export function detached(buf: Buffer, owned: boolean, transfer: ArrayBuffer[]): 
 export class ThreadedSender implements RecordSender {
   readonly #init: SenderInit;
   readonly #logger: Logger;
-  #worker: Worker;
+  readonly #workerUrl: URL;
+  /** Undefined while a replacement for an exited thread waits out its restart delay. */
+  #worker: Worker | undefined;
+  readonly #respawner = new Respawner();
   readonly #pending = new Map<number, Pending>();
   #nextId = 0;
   #closing: Promise<void> | undefined;
 
-  constructor(options: { brokers: string[]; clientId: string; compression?: HandoffCompression; logger: Logger }) {
+  /**
+   * @param options.workerUrl - the hand-off thread's script. Tests pass one that fails at
+   *   start, to check that such a thread is not restarted in a tight loop. @internal
+   */
+  constructor(options: { brokers: string[]; clientId: string; compression?: HandoffCompression; logger: Logger; workerUrl?: URL }) {
     this.#logger = options.logger;
+    this.#workerUrl = options.workerUrl ?? new URL('./sender-worker.js', import.meta.url);
     this.#init = { brokers: options.brokers, clientId: options.clientId, compression: options.compression ?? 'lz4', logLevel: options.logger.level };
     this.#worker = this.#spawn();
   }
@@ -94,20 +105,29 @@ export class ThreadedSender implements RecordSender {
   }
 
   close(): Promise<void> {
-    this.#closing ??= this.#request((id) => ({ type: 'close', id })).finally(() => this.#worker.terminate());
+    if (this.#closing) return this.#closing;
+    // A replacement waiting to start is not started any more; with no thread running there
+    // is no producer to close.
+    this.#respawner.cancel();
+    const worker = this.#worker;
+    this.#closing = worker === undefined ? Promise.resolve() : this.#request((id) => ({ type: 'close', id })).finally(() => worker.terminate());
     return this.#closing;
   }
 
   #request(build: (id: number) => SenderRequest, transfer: ArrayBuffer[] = []): Promise<void> {
+    const worker = this.#worker;
+    // Posted to no thread, it would never be answered: fail it, to be tried again later.
+    if (worker === undefined) return Promise.reject(new Error('hand-off thread is restarting'));
     const id = this.#nextId++;
     return new Promise<void>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage(build(id), transfer);
+      worker.postMessage(build(id), transfer);
     });
   }
 
   #spawn(): Worker {
-    const worker = new Worker(new URL('./sender-worker.js', import.meta.url), { workerData: this.#init });
+    const startedAt = performance.now();
+    const worker = new Worker(this.#workerUrl, { workerData: this.#init });
     worker.on('message', (message: SenderReply) => {
       if (message.type === 'log') {
         relayLogLine(this.#logger, message.line, 'handoff');
@@ -120,18 +140,22 @@ export class ThreadedSender implements RecordSender {
     });
     worker.on('error', (err) => this.#logger.error({ err: err.message }, 'hand-off thread failed'));
     worker.on('exit', (code) => {
+      // What it was sending fails now; only the replacement waits (see thread-respawn.ts).
       for (const pending of this.#pending.values()) pending.reject(new Error(`hand-off thread exited (code ${code})`));
       this.#pending.clear();
       if (this.#closing || this.#worker !== worker) return;
-      this.#logger.error({ code }, 'hand-off thread exited; starting a new one');
-      this.#worker = this.#spawn();
+      this.#worker = undefined;
+      const delayMs = this.#respawner.schedule(performance.now() - startedAt, () => {
+        if (!this.#closing) this.#worker = this.#spawn();
+      });
+      this.#logger.error({ code, restart_delay_ms: delayMs }, 'hand-off thread exited; starting a new one');
     });
     return worker;
   }
 
   /** Ends the hand-off thread the way a crash would. For tests of the recovery path. @internal */
   async terminateThread(): Promise<void> {
-    await this.#worker.terminate();
+    await this.#worker?.terminate();
   }
 }
 

@@ -29,7 +29,7 @@ const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000
 export const METRIC_DOCS = [
   { name: 'hookstream_events_consumed_total', type: 'counter', labels: ['topic'], help: 'Events read from Kafka and decoded.' },
   { name: 'hookstream_events_dropped_total', type: 'counter', labels: ['reason'], help: 'Events deliberately not delivered, by reason (no_matching_webhook: no webhook of the app selects the event). Events of unknown apps are dead-lettered instead.' },
-  { name: 'hookstream_webhook_deliveries_total', type: 'counter', labels: ['target', 'outcome'], help: 'Delivery attempts (requests or invocations) by target (http, lambda) and outcome (success, or the failure kind: http_status, network, timeout, invalid_target, function_error, lambda_error).' },
+  { name: 'hookstream_webhook_deliveries_total', type: 'counter', labels: ['target', 'outcome'], help: 'Delivery attempts (requests or invocations) by target (http, lambda) and outcome (success, or the failure kind: http_status, network, timeout, invalid_target, function_error, lambda_error, payload_too_large).' },
   { name: 'hookstream_webhook_events_delivered_total', type: 'counter', labels: ['target'], help: 'Events in successfully delivered batches (events, not requests).' },
   { name: 'hookstream_webhook_delivery_duration_seconds', type: 'histogram', labels: ['target'], help: 'Duration of one delivery attempt, from sending to the complete response.' },
   { name: 'hookstream_webhook_batch_size', type: 'histogram', labels: [], help: 'Events per delivery attempt (the size of the batch sent).' },
@@ -39,7 +39,7 @@ export const METRIC_DOCS = [
   { name: 'hookstream_consumer_lag', type: 'gauge', labels: ['topic', 'partition'], help: 'Records between the committed offset and the end of each partition.' },
   { name: 'hookstream_webhook_retries_total', type: 'counter', labels: ['tier'], help: 'Batches handed to a retry tier, by tier.' },
   { name: 'hookstream_webhook_deferred_total', type: 'counter', labels: ['reason'], help: 'Batches handed to a retry tier without an attempt, by reason (circuit_open: the endpoint is failing; endpoint_backlog: it has more than max_queued_per_endpoint events waiting).' },
-  { name: 'hookstream_webhook_dead_lettered_total', type: 'counter', labels: ['reason'], help: 'Batches sent to the dead-letter topic, by reason (retries_exhausted, http_410, redirect_301, invalid_target, ...).' },
+  { name: 'hookstream_webhook_dead_lettered_total', type: 'counter', labels: ['reason'], help: 'Batches sent to the dead-letter topic, by reason (retries_exhausted, http_410, redirect_301, invalid_target, payload_too_large, ...).' },
   { name: 'hookstream_webhook_circuit_state', type: 'gauge', labels: ['webhook_id'], help: 'Circuit breaker state per webhook: 0 closed, 1 half-open, 2 open.' },
   { name: 'hookstream_handoff_errors_total', type: 'counter', labels: ['reason'], help: 'Failed sends of hand-offs (retry tier and dead-letter records), each tried again while its events stay unfinished, by the broker\'s error type (MESSAGE_TOO_LARGE, ...; other: no broker answer). A steady rise means a topic refuses records and their offsets cannot move.' },
 ] as const satisfies readonly MetricDoc[];

@@ -464,7 +464,7 @@ function count(summary: RequeueSummary, entry: DlqEntry, action: RequeueAction):
  * failure, or the HTTP status of one. `dlq requeue --reason` is checked against it, because
  * a misspelt reason selects nothing and the run would append every entry again.
  */
-export const DLQ_REASON = /^(?:retries_exhausted|undecodable|invalid_event|unknown_app|webhook_removed|invalid_target|network|timeout|function_error|lambda_error|http_unknown|(?:http|redirect)_\d{3})$/;
+export const DLQ_REASON = /^(?:retries_exhausted|undecodable|invalid_event|unknown_app|webhook_removed|invalid_target|network|timeout|function_error|lambda_error|payload_too_large|http_unknown|(?:http|redirect)_\d{3})$/;
 
 /** Header naming the dead-letter record a requeued or re-published record came from. */
 export const REQUEUED_FROM_HEADER = 'hookstream-requeued-from';

@@ -15,7 +15,7 @@
  * - unknown function, or a qualifier not in `qualifiers`: 404 `ResourceNotFoundException`
  * - `Event`: 202, empty body (a function error would only happen later, so none is reported)
  * - `RequestResponse`: 200 with the function's `response`; with `functionError` set, 200
- *   plus `X-Amz-Function-Error: <value>` and an `{errorMessage, errorType}` payload
+ *   plus `X-Amz-Function-Error: <value>` and an `{errorMessage, errorType}` payload (or `errorPayload`)
  * - `DryRun`: 204
  * - `serviceError` set: that status with `x-amzn-ErrorType` (and `Retry-After` if given)
  */
@@ -27,6 +27,8 @@ export interface LambdaFunctionBehaviour {
   response?: string;
   /** Makes `RequestResponse` invocations report this `FunctionError` (e.g. 'Unhandled'). @defaultValue undefined */
   functionError?: string;
+  /** The payload returned with `functionError`, as a function's thrown error would be. @defaultValue an `{errorMessage, errorType, stackTrace}` object */
+  errorPayload?: string | Buffer;
   /** Answer with a service error instead of running the function. @defaultValue undefined */
   serviceError?: { status: number; type: string; message?: string; retryAfterSeconds?: number };
   /** Wait this long before answering. @defaultValue 0 */
@@ -83,7 +85,7 @@ export async function startLambdaServer(options: { functions?: Record<string, La
     return arn ? arn[1]! : raw;
   }
 
-  function sendJson(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  function sendJson(res: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {
     res.writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-RequestId': `req-${invocations.length}`, ...headers });
     res.end(body);
   }
@@ -134,7 +136,7 @@ export async function startLambdaServer(options: { functions?: Record<string, La
         answer = () => sendJson(res, 204, {}, '');
       } else if (behaviour.functionError !== undefined) {
         inv.status = 200;
-        const body = JSON.stringify({ errorMessage: 'function failed on purpose', errorType: 'Error', stackTrace: ['at handler (index.js:1:1)'] });
+        const body = behaviour.errorPayload ?? JSON.stringify({ errorMessage: 'function failed on purpose', errorType: 'Error', stackTrace: ['at handler (index.js:1:1)'] });
         answer = () => sendJson(res, 200, { 'X-Amz-Function-Error': behaviour.functionError!, 'X-Amz-Executed-Version': '$LATEST' }, body);
       } else {
         inv.status = 200;

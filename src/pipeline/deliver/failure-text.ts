@@ -30,8 +30,59 @@ export const MAX_SNIPPET_CHARS = 200;
 /** Printable, single-line, bounded text from response bytes (which may be binary garbage). */
 export function snippet(bytes: Buffer | Uint8Array | string, maxChars: number = MAX_SNIPPET_CHARS): string {
   const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const clean = printable(text);
   return clean.length > maxChars ? clean.slice(0, maxChars) + '…' : clean;
+}
+
+/** Control characters and replacement characters as spaces, runs of whitespace as one. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]+/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Bytes (or UTF-16 units of a string) of an answer that `redactedSnippet` looks at. A
+ * Lambda function's error payload can be 6 MB; decoding and scanning all of it for an
+ * excerpt of a few hundred characters is wasted work on the failure path, which is
+ * exactly the path a failing endpoint keeps busy.
+ */
+export const SNIPPET_SCAN_BYTES = 4096;
+
+/**
+ * `snippet` of text that may hold secrets, masked before it is cut to length (masking
+ * after the cut would leave the part of a secret in front of the cut), reading no more
+ * than the first `scanBytes` of it. The scanned prefix is longer than the excerpt, so a
+ * secret across the excerpt's end is whole in it and masked. A secret across the end of
+ * the scanned prefix is not whole there and cannot be recognised; the prefix loses as many
+ * trailing characters as the longest secret has, which drops any such beginning (it can
+ * only reach the excerpt when whitespace collapsing pulled the end of the prefix in).
+ */
+export function redactedSnippet(
+  input: Uint8Array | string,
+  secrets: readonly string[],
+  maxChars: number = MAX_SNIPPET_CHARS,
+  scanBytes: number = SNIPPET_SCAN_BYTES,
+): string {
+  const scan = Math.max(scanBytes, maxChars);
+  let text: string;
+  let partial: boolean;
+  if (typeof input === 'string') {
+    partial = input.length > scan;
+    text = partial ? input.slice(0, scan) : input;
+  } else {
+    partial = input.byteLength > scan;
+    // `stream: true` holds back a character cut in two at the end instead of decoding it to U+FFFD.
+    text = new TextDecoder('utf-8').decode(partial ? input.subarray(0, scan) : input, { stream: partial });
+  }
+  let masked = redact(text, secrets);
+  if (partial) {
+    // What is left of a secret the prefix cut off is raw text at the very end of `masked`
+    // (masking only changed text before it), and shorter than the longest secret.
+    const longest = secrets.reduce((n, secret) => Math.max(n, secret.length), 0);
+    masked = masked.slice(0, Math.max(0, masked.length - longest));
+  }
+  const clean = printable(masked);
+  if (clean.length > maxChars) return clean.slice(0, maxChars) + '…';
+  return partial && clean !== '' ? clean + '…' : clean;
 }
 
 /** The stable `code` of an error, looking into AggregateError (happy eyeballs) and `cause`. */

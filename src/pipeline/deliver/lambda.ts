@@ -2,7 +2,7 @@ import type { LambdaClient, LambdaClientConfig } from '@aws-sdk/client-lambda';
 import type { Logger } from '../../observability/logger.js';
 import type { Deliverer, DeliveryOutcome, DeliveryRequest, FailureKind } from './types.js';
 import { buildBody } from './wire.js';
-import { attemptRecorder, describeError, errorCode, redact, snippet } from './failure-text.js';
+import { attemptRecorder, describeError, errorCode, redactedSnippet, secretValues } from './failure-text.js';
 import { parseRetryAfter } from './http.js';
 
 export interface LambdaDelivererOptions {
@@ -32,20 +32,38 @@ export interface LambdaDelivererOptions {
 
 /**
  * Service errors that say the call can never succeed as configured: the function or
- * qualifier does not exist, or the payload is unacceptable. Everything else the service
+ * qualifier does not exist, or the request is malformed. Everything else the service
  * says (throttling, 5xx, a function being updated, KMS or ENI trouble, access denied
  * until someone fixes a policy) is `lambda_error` and is retried.
  */
 const PERMANENT_SERVICE_ERRORS: ReadonlySet<string> = new Set([
   'ResourceNotFoundException',
   'InvalidParameterValueException',
-  'RequestTooLargeException',
   'InvalidRequestContentException',
   'UnsupportedMediaTypeException',
 ]);
 
+/**
+ * The errors Invoke throws (both HTTP 413) for a payload over its quota: the JSON input
+ * quota, and the serialized request entity limit. The same events are too large on every
+ * retry, so they are `payload_too_large`, which dead-letters at once under a reason of its
+ * own; as `lambda_error` they went through every tier and counted against the circuit.
+ */
+const PAYLOAD_TOO_LARGE_ERRORS: ReadonlySet<string> = new Set(['RequestTooLargeException', 'SerializedRequestEntityTooLargeException']);
+
+/** What a service error means for the retry policy. */
+function classifyServiceError(name: string, statusCode: number | undefined): FailureKind {
+  // A 413 under a name this SDK version does not model (a newer quota error, or one from
+  // a proxy in front of the endpoint) is still a size refusal.
+  if (PAYLOAD_TOO_LARGE_ERRORS.has(name) || statusCode === 413) return 'payload_too_large';
+  return PERMANENT_SERVICE_ERRORS.has(name) ? 'invalid_target' : 'lambda_error';
+}
+
 /** Longest excerpt of a function's error payload kept in the outcome message. */
 const FUNCTION_ERROR_SNIPPET_CHARS = 200;
+
+/** Longest excerpt of a service error's message kept in the outcome message. */
+const SERVICE_ERROR_SNIPPET_CHARS = 300;
 
 interface ServiceErrorShape {
   name: string;
@@ -101,7 +119,7 @@ export function createLambdaDeliverer(options: LambdaDelivererOptions = {}): Del
   }
 
   async function invoke(req: DeliveryRequest): Promise<DeliveryOutcome> {
-    const { elapsed, fail } = attemptRecorder(req);
+    const { elapsed, fail, secrets } = attemptRecorder(req);
 
     const target = req.webhook.target;
     if (target.kind !== 'lambda') return fail('invalid_target', `webhook ${req.webhook.id} is not a lambda target`);
@@ -123,7 +141,10 @@ export function createLambdaDeliverer(options: LambdaDelivererOptions = {}): Del
       const out = await client.send(command, { abortSignal: deadline.signal });
       const status = out.StatusCode ?? 0;
       if (out.FunctionError !== undefined && out.FunctionError !== '') {
-        const returned = out.Payload === undefined ? '' : snippet(out.Payload, FUNCTION_ERROR_SNIPPET_CHARS);
+        // A function's error payload is whatever it threw, secrets included (an exception
+        // message quoting a config value); masked before it is cut, and only its start is
+        // read: it can be megabytes.
+        const returned = out.Payload === undefined ? '' : redactedSnippet(out.Payload, secrets(), FUNCTION_ERROR_SNIPPET_CHARS);
         return fail('function_error', `FunctionError ${out.FunctionError}${returned === '' ? '' : `: ${returned}`}`, { statusCode: status });
       }
       if (status >= 200 && status < 300) return { ok: true, statusCode: status, durationMs: elapsed() };
@@ -138,10 +159,10 @@ export function createLambdaDeliverer(options: LambdaDelivererOptions = {}): Del
           ...(statusCode === undefined ? {} : { statusCode }),
           ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
         };
-        const kind: FailureKind = PERMANENT_SERVICE_ERRORS.has(service.name) ? 'invalid_target' : 'lambda_error';
-        return fail(kind, `${service.name}: ${snippet(service.message ?? '', 300)}`, extra);
+        const text = redactedSnippet(service.message ?? '', secrets(), SERVICE_ERROR_SNIPPET_CHARS);
+        return fail(classifyServiceError(service.name, statusCode), `${service.name}: ${text}`, extra);
       }
-      return fail(classifyLambdaTransport(err), describeError(err));
+      return fail(classifyLambdaTransport(err), describeError(err, secrets()));
     } finally {
       clearTimeout(timer);
     }
@@ -153,7 +174,8 @@ export function createLambdaDeliverer(options: LambdaDelivererOptions = {}): Del
         return Promise.resolve({ ok: false, kind: 'network', message: 'lambda deliverer is closed', durationMs: 0 });
       }
       const p = invoke(req).catch(
-        (err: unknown): DeliveryOutcome => ({ ok: false, kind: 'network', message: redact(describeError(err), [req.app.secret]), durationMs: 0 }),
+        // describeError masks before it cuts to length; every secret of the request, as for any other failure.
+        (err: unknown): DeliveryOutcome => ({ ok: false, kind: 'network', message: describeError(err, secretValues(req)), durationMs: 0 }),
       );
       running.add(p);
       void p.then(() => running.delete(p));

@@ -28,7 +28,8 @@ export type FailureKind =
   | 'timeout' // no complete answer within request_timeout_ms
   | 'invalid_target' // the target cannot be called at all (bad URL, unknown Lambda function)
   | 'function_error' // Lambda ran and returned FunctionError
-  | 'lambda_error'; // Lambda service error (throttled, service exception)
+  | 'lambda_error' // Lambda service error (throttled, service exception)
+  | 'payload_too_large'; // Lambda refused the payload's size (over the Invoke quota); an HTTP 413 stays http_status
 
 export type DeliveryOutcome =
   | { ok: true; statusCode: number; durationMs: number }

@@ -37,6 +37,10 @@ const RETRY_AFTER_STATUSES: ReadonlySet<number> = new Set([429, 503]);
  * - `http_status`: 5xx and 408/409/425/429 are retried; any other status (3xx since
  *   redirects are not followed, other 4xx) is permanent.
  * - `invalid_target`: permanent (bad URL, unknown function).
+ * - `payload_too_large`: permanent. Lambda refused the payload's size, and a retry sends
+ *   the same events again (only `time_ms` changes), so it would be refused on every tier.
+ *   It has a kind of its own rather than `invalid_target` because the target is fine:
+ *   the fix is a smaller `delivery.max_body_bytes`, not a different function.
  */
 export function isRetryable(outcome: FailedOutcome): boolean {
   switch (outcome.kind) {
@@ -46,6 +50,7 @@ export function isRetryable(outcome: FailedOutcome): boolean {
     case 'function_error':
       return true;
     case 'invalid_target':
+    case 'payload_too_large':
       return false;
     case 'http_status': {
       const s = outcome.statusCode;
@@ -55,7 +60,7 @@ export function isRetryable(outcome: FailedOutcome): boolean {
   }
 }
 
-/** The stable dead-letter reason of a permanent failure: `http_404`, `redirect_301`, `invalid_target`, ... */
+/** The stable dead-letter reason of a permanent failure: `http_404`, `redirect_301`, `invalid_target`, `payload_too_large`, ... */
 function permanentReason(outcome: FailedOutcome): string {
   if (outcome.kind !== 'http_status') return outcome.kind;
   const s = outcome.statusCode;
@@ -76,7 +81,8 @@ function permanentReason(outcome: FailedOutcome): string {
  *   becomes `currentTier + 1`: a throttled batch still gets every retry (1 + the number of
  *   tiers attempts in all), each waiting as long as the receiver asked, up to the last
  *   tier's delay. Permanent failures dead-letter
- *   at once with their cause (`http_410`, `redirect_301`, `invalid_target`); a retryable
+ *   at once with their cause (`http_410`, `redirect_301`, `invalid_target`,
+ *   `payload_too_large`); a retryable
  *   failure with no tier left dead-letters as `retries_exhausted`.
  */
 export function decideRetry(outcome: FailedOutcome, currentTier: number, delaysMs: readonly number[]): RetryDecision {

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../../src/observability/logger.js';
 import { ThreadedSender } from '../../../src/kafka/threaded-sender.js';
 import { brokers, createTopics, uniqueName } from '../../helpers/kafka.js';
@@ -50,4 +52,38 @@ test('when the hand-off thread dies, its unacknowledged sends reject (to be trie
   const reader = await readTopic(t, topic);
   await reader.waitFor((r) => r.some((x) => x.message.value!.toString() === 'after'), 15_000, 'the record sent after the restart');
   assert.ok(lines.some((l) => l.includes('starting a new one')));
+});
+
+test('a hand-off thread that dies on every start is restarted a handful of times a second, not in a tight loop; sends meanwhile fail at once', { timeout: 15_000 }, async (t) => {
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'error', destination: { write: (l: string) => lines.push(l) } as unknown as NodeJS.WritableStream });
+  // A thread script that throws as it loads, as one whose compression library cannot load would.
+  const workerUrl = new URL('data:text/javascript,throw new Error("hand-off thread cannot start")');
+  const sender = new ThreadedSender({ brokers: brokers(), clientId: uniqueName('ts'), logger, workerUrl });
+  t.after(() => sender.close().catch(() => undefined));
+  const exits = (): number => lines.filter((l) => l.includes('hand-off thread exited')).length;
+
+  await sleep(300);
+  // Whether it meets a thread about to die or a restart not yet due, a send fails as soon
+  // as that is known (the caller tries again), never waits out a restart delay.
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    const result = await sender.send({ topic: 'unused', key: 'a', value: Buffer.from('x') }).then(() => 'sent', (err: Error) => err.message);
+    const took = performance.now() - started;
+    assert.match(result, /hand-off thread (exited|is restarting)/);
+    assert.ok(took < 1_000, `failed after ${took} ms`);
+  }
+  await sleep(1_200);
+  const inOneAndAHalfSeconds = exits();
+  t.diagnostic(`${inOneAndAHalfSeconds} thread exits in 1.5 s`);
+  assert.ok(inOneAndAHalfSeconds >= 2, 'the thread is restarted');
+  assert.ok(inOneAndAHalfSeconds <= 6, `${inOneAndAHalfSeconds} thread exits in 1.5 s`);
+
+  // close() does not wait for a pending restart, and cancels it.
+  const closing = performance.now();
+  await sender.close().catch(() => undefined);
+  assert.ok(performance.now() - closing < 1_000, 'close() is prompt');
+  const afterClose = exits();
+  await sleep(1_700);
+  assert.equal(exits(), afterClose, 'no thread started after close()');
 });

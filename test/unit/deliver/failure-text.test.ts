@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { WebhookConfig } from '../../../src/config/types.js';
-import { redact, webhookSecrets } from '../../../src/pipeline/deliver/failure-text.js';
+import { redact, redactedSnippet, SNIPPET_SCAN_BYTES, webhookSecrets } from '../../../src/pipeline/deliver/failure-text.js';
 
 const hook = (url: string, headers: Record<string, string> = {}): Pick<WebhookConfig, 'headers' | 'target'> => ({ headers, target: { kind: 'http', url } });
 
@@ -32,4 +32,28 @@ test('webhookSecrets collects every form a credential can be echoed in', () => {
 test('redact masks a secret whole even when a shorter one is part of it', () => {
   const text = 'auth=Basic dXNlcjpwYXNzd29yZA== name=user';
   assert.equal(redact(text, ['user', 'Basic dXNlcjpwYXNzd29yZA==', 'dXNlcjpwYXNzd29yZA==']), 'auth=[redacted] name=[redacted]');
+});
+
+test('redactedSnippet masks before it cuts: a secret across the excerpt end leaves nothing of it', () => {
+  const secret = 'app-secret-0123456789';
+  const text = `${'a'.repeat(195)}${secret} after`;
+  assert.equal(redactedSnippet(text, [secret], 200), `${'a'.repeat(195)}[reda…`);
+  assert.equal(redactedSnippet(Buffer.from(text), [secret], 200), `${'a'.repeat(195)}[reda…`);
+  assert.equal(redactedSnippet('short \u0000 answer', [secret]), 'short answer', 'a short text is a plain snippet');
+});
+
+test('redactedSnippet reads only a prefix, and a secret cut off at its end leaves nothing either', () => {
+  const secret = 'app-secret-0123456789';
+  // Whitespace collapsing pulls the end of the scanned prefix into the excerpt; that end
+  // holds the secret's first 8 characters, which cannot be recognised as the secret.
+  const lead = 'lead ';
+  const text = lead + ' '.repeat(SNIPPET_SCAN_BYTES - lead.length - 8) + secret + ' tail';
+  for (const input of [text, Buffer.from(text)]) {
+    const out = redactedSnippet(input, [secret], 200);
+    assert.equal(out, 'lead…');
+    assert.ok(!out.includes('app-'), out);
+  }
+  // A multi-byte character cut in two by the prefix leaves no garbage behind.
+  const accented = Buffer.from('é'.repeat(SNIPPET_SCAN_BYTES));
+  assert.equal(redactedSnippet(accented, [], 10), `${'é'.repeat(10)}…`);
 });

@@ -84,6 +84,36 @@ test('a FunctionError is a failed delivery (function_error) naming the error and
   assert.ok(outcome.message.length < 260);
 });
 
+test('a FunctionError payload and a service error message are masked before they are cut: no part of a secret across the cut is left', async (t) => {
+  // The excerpt keeps 200 characters of the payload: `{"errorMessage":"` (17) and 177
+  // more put the app secret's first 6 characters in front of the cut.
+  const errorPayload = `{"errorMessage":"${'e'.repeat(177)}${app.secret}","errorType":"Error"}`;
+  const { deliverer } = await setup(t, {
+    broken: { functionError: 'Unhandled', errorPayload },
+    // Service error excerpts keep 300 characters.
+    refused: { serviceError: { status: 400, type: 'InvalidRequestContentException', message: `${'m'.repeat(294)}${app.secret} trailing` } },
+  });
+  const fn = failed(await deliverer.deliver(request(lambdaHook('broken', { invocation_type: 'RequestResponse' }))));
+  assert.equal(fn.kind, 'function_error');
+  assert.match(fn.message, /^FunctionError Unhandled: \{"errorMessage":"e{177}\[redac/);
+  const service = failed(await deliverer.deliver(request(lambdaHook('refused'))));
+  assert.equal(service.kind, 'invalid_target');
+  assert.match(service.message, /^InvalidRequestContentException: m{294}\[redac/);
+  for (const message of [fn.message, service.message]) {
+    assert.ok(!message.includes(app.secret.slice(0, 4)), `no beginning of the secret in ${message.slice(-40)}`);
+  }
+});
+
+test('only the start of a multi-MB FunctionError payload is read for the message', async (t) => {
+  // 5 MB of whitespace collapses to one space: a payload decoded whole would put the text
+  // after it into the excerpt.
+  const errorPayload = Buffer.from(`function-start ${' '.repeat(5 * 1024 * 1024)}after-the-padding ${app.secret}`);
+  const { deliverer } = await setup(t, { huge: { functionError: 'Unhandled', errorPayload } });
+  const outcome = failed(await deliverer.deliver(request(lambdaHook('huge', { invocation_type: 'RequestResponse' }))));
+  assert.equal(outcome.kind, 'function_error');
+  assert.equal(outcome.message, 'FunctionError Unhandled: function-start…');
+});
+
 test('an unknown function or qualifier is invalid_target', async (t) => {
   const { server, deliverer } = await setup(t, { known: { qualifiers: ['PROD'] } });
   const unknown = failed(await deliverer.deliver(request(lambdaHook('missing'))));
@@ -93,6 +123,23 @@ test('an unknown function or qualifier is invalid_target', async (t) => {
   const badQualifier = failed(await deliverer.deliver(request(lambdaHook('known', { qualifier: 'STAGING' }))));
   assert.equal(badQualifier.kind, 'invalid_target');
   assert.equal(server.invocations.length, 2);
+});
+
+test('a payload over the Invoke quota (413) is payload_too_large, not retried by the SDK, whatever the error name', async (t) => {
+  // The two 413 errors Invoke models, and one it does not (a proxy, or a newer service error).
+  const functions: Record<string, LambdaFunctionBehaviour> = {
+    'too-large-json': { serviceError: { status: 413, type: 'RequestTooLargeException', message: 'Request must be smaller than 262144 bytes for the InvokeAsync operation' } },
+    'too-large-entity': { serviceError: { status: 413, type: 'SerializedRequestEntityTooLargeException', message: 'Request must be smaller than 1048576 bytes' } },
+    'too-large-unmodelled': { serviceError: { status: 413, type: 'PayloadTooLargeException', message: 'too large' } },
+  };
+  const { server, deliverer } = await setup(t, functions);
+  for (const name of Object.keys(functions)) {
+    const outcome = failed(await deliverer.deliver(request(lambdaHook(name))));
+    assert.equal(outcome.kind, 'payload_too_large', name);
+    assert.equal(outcome.statusCode, 413, name);
+    assert.match(outcome.message, new RegExp(`^${functions[name]!.serviceError!.type}: `), name);
+  }
+  assert.equal(server.invocations.length, 3, 'one invocation each: maxAttempts 1');
 });
 
 test('throttling is lambda_error with status 429 and Retry-After, and the SDK does not retry it', async (t) => {

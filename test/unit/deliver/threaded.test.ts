@@ -1,7 +1,9 @@
 import { compileChannelPattern } from '../../../src/config/channel-pattern.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { WebhookConfig } from '../../../src/config/types.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { ThreadedDeliverer } from '../../../src/pipeline/deliver/threaded.js';
@@ -75,6 +77,41 @@ test('a delivery thread that dies fails its running deliveries (to be retried) a
   assert.equal(after.ok, true, 'a new thread took over');
   assert.ok(fast.requests[0]?.valid);
   assert.ok(lines.some((l) => l.includes('starting a new one')));
+});
+
+test('a delivery thread that dies on every start is restarted a handful of times a second, not in a tight loop; deliveries meanwhile fail at once', { timeout: 15_000 }, async (t) => {
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'info', destination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) }) });
+  // A thread script that throws as it loads, as one with a module that cannot load would.
+  const workerUrl = new URL('data:text/javascript,throw new Error("delivery thread cannot start")');
+  const deliverer = new ThreadedDeliverer({ threads: 1, logger, workerUrl });
+  t.after(() => deliverer.close());
+  const exits = (): number => lines.filter((l) => l.includes('delivery thread exited')).length;
+
+  await sleep(300);
+  // Whether it meets a thread about to die or a slot waiting to restart, a delivery fails
+  // as soon as that is known (to be retried), never waits out a restart delay.
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    const outcome = await deliverer.deliver(request(webhook('http://127.0.0.1:9/')));
+    const took = performance.now() - started;
+    assert.equal(!outcome.ok && outcome.kind, 'network');
+    assert.ok(took < 1_000, `failed after ${took} ms`);
+  }
+  await sleep(1_200);
+  const inOneAndAHalfSeconds = exits();
+  t.diagnostic(`${inOneAndAHalfSeconds} thread exits in 1.5 s`);
+  assert.ok(inOneAndAHalfSeconds >= 2, 'the thread is restarted');
+  assert.ok(inOneAndAHalfSeconds <= 6, `${inOneAndAHalfSeconds} thread exits in 1.5 s`);
+  assert.ok(lines.some((l) => /"restart_delay_ms":[1-9]/.test(l)), 'the log says how long the restart waits');
+
+  // close() does not wait for a pending restart, and cancels it.
+  const closing = performance.now();
+  await deliverer.close();
+  assert.ok(performance.now() - closing < 1_000, 'close() is prompt');
+  const afterClose = exits();
+  await sleep(1_700);
+  assert.equal(exits(), afterClose, 'no thread started after close()');
 });
 
 test('after close() deliveries are refused, not lost in a dead thread', async () => {

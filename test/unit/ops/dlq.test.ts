@@ -237,7 +237,7 @@ test('counts read most frequent first', () => {
 test('DLQ_REASON knows every reason the pipeline writes, and refuses misspellings', async () => {
   const { DLQ_REASON } = await import('../../../src/ops/dlq.js');
   const { decideRetry } = await import('../../../src/pipeline/retry/policy.js');
-  const kinds = ['http_status', 'network', 'timeout', 'invalid_target', 'function_error', 'lambda_error'] as const;
+  const kinds = ['http_status', 'network', 'timeout', 'invalid_target', 'function_error', 'lambda_error', 'payload_too_large'] as const;
   const written = new Set<string>(['retries_exhausted', 'undecodable', 'invalid_event', 'unknown_app', 'webhook_removed']);
   for (const kind of kinds) {
     for (const statusCode of [undefined, 301, 400, 410, 500]) {

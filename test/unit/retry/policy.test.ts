@@ -53,12 +53,25 @@ test('permanent failures dead-letter at once with a reason naming the cause', ()
     [failure('http_status', 308), 'redirect_308'],
     [failure('invalid_target'), 'invalid_target'],
     [failure('invalid_target', 404), 'invalid_target'],
+    [failure('payload_too_large', 413), 'payload_too_large'],
+    [failure('payload_too_large'), 'payload_too_large'],
     [failure('http_status'), 'http_unknown'],
   ];
   for (const [outcome, reason] of cases) {
     assert.equal(isRetryable(outcome), false, reason);
     for (const tier of [-1, 0, 4]) assert.deepEqual(decideRetry(outcome, tier, DELAYS), { action: 'dead_letter', reason }, `${reason} on tier ${tier}`);
   }
+});
+
+test('a Lambda payload over the Invoke quota dead-letters at once as payload_too_large, whatever the tier or Retry-After', () => {
+  // The same events are sent on every retry, so every tier would be refused the same way;
+  // and it is the payload, not the target, that is wrong: not invalid_target.
+  for (const tier of [-1, 0, 3, 4]) {
+    assert.deepEqual(decideRetry(failure('payload_too_large', 413), tier, DELAYS), { action: 'dead_letter', reason: 'payload_too_large' }, `tier ${tier}`);
+  }
+  assert.deepEqual(decideRetry(failure('payload_too_large', 413, 30_000), -1, DELAYS), { action: 'dead_letter', reason: 'payload_too_large' }, 'a Retry-After does not make it retryable');
+  // An HTTP receiver's 413 keeps its own status reason.
+  assert.deepEqual(decideRetry(failure('http_status', 413), -1, DELAYS), { action: 'dead_letter', reason: 'http_413' });
 });
 
 test('a retryable failure on the last tier is retries_exhausted', () => {
