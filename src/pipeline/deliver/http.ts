@@ -175,7 +175,7 @@ export function createHttpDeliverer(options: HttpDelivererOptions = {}): HttpDel
       // A deliverer reports failures as outcomes and never rejects; anything unforeseen
       // becomes a retryable failure rather than an exception in the pipeline.
       return attempt(req).catch(
-        (err: unknown): DeliveryOutcome => ({ ok: false, kind: 'network', message: redact(describeError(err), secretValues(req)), durationMs: 0 }),
+        (err: unknown): DeliveryOutcome => ({ ok: false, kind: 'network', message: describeError(err, secretValues(req)), durationMs: 0 }),
       );
     },
     close(): Promise<void> {
