@@ -90,8 +90,25 @@ export interface ServiceProcess {
   metrics(): Promise<string>;
 }
 
+export interface SpawnOptions {
+  /**
+   * The least verbose level the service may log at (its LOG_LEVEL), for a test that reads
+   * the log: HOOKSTREAM_TEST_LOG can make it more verbose, never less.
+   * @defaultValue none: HOOKSTREAM_TEST_LOG, else info
+   */
+  minLogLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+}
+
+/** LOG_LEVEL for a spawned service: HOOKSTREAM_TEST_LOG (default info), at least as verbose as `min`. */
+export function serviceLogLevel(min: SpawnOptions['minLogLevel'], fromEnv: string | undefined = process.env.HOOKSTREAM_TEST_LOG): string {
+  const wanted = fromEnv ?? 'info';
+  if (min === undefined) return wanted;
+  const rank = (level: string): number => pino.levels.values[level] ?? Infinity; // 'silent' and unknown names: least verbose
+  return rank(wanted) <= rank(min) ? wanted : min;
+}
+
 /** Runs `hookstream start` as a child process on the config; killed after the test. */
-export async function spawnService(t: TestContext, raw: Record<string, unknown>): Promise<ServiceProcess> {
+export async function spawnService(t: TestContext, raw: Record<string, unknown>, options: SpawnOptions = {}): Promise<ServiceProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'hookstream-svc-'));
   const metricsPort = await freePort();
   const config = { ...raw, metrics: { enabled: true, port: metricsPort, host: '127.0.0.1' } };
@@ -100,7 +117,7 @@ export async function spawnService(t: TestContext, raw: Record<string, unknown>)
   const logFile = join(dir, 'service.log');
   const log = createWriteStream(logFile);
   const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/src/cli/main.js'), 'start', '--config', file], {
-    env: { ...process.env, LOG_LEVEL: process.env.HOOKSTREAM_TEST_LOG ?? 'info' },
+    env: { ...process.env, LOG_LEVEL: serviceLogLevel(options.minLogLevel) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.pipe(log);

@@ -40,7 +40,8 @@ test('a second process joins mid-stream and gets partitions; SIGTERM it mid-stre
   const config = await createServiceTopics(t, raw);
   const topic = config.kafka.topic;
 
-  const a = await spawnService(t, raw);
+  // Info: the 'joined consumer group' lines read by joins() are logged at info.
+  const a = await spawnService(t, raw, { minLogLevel: 'info' });
   await a.waitReady();
 
   const producer = createProducer({ brokers: brokers(), topic, nodeId: 'node-1' });
@@ -55,7 +56,7 @@ test('a second process joins mid-stream and gets partitions; SIGTERM it mid-stre
   const publishing = publishAtRate(producer, inputs, { perSecond: PER_SECOND, chunk: 40 }).finally(() => (publishingDone = true));
   await receiver.waitFor((r) => r.events().length >= 500, 10_000);
 
-  const b = await spawnService(t, raw);
+  const b = await spawnService(t, raw, { minLogLevel: 'info' });
   await b.waitReady();
   // B's join completes the rebalance; A gets its share of it at its next heartbeat.
   await waitUntilAsync(
