@@ -4,9 +4,8 @@
  * SIGKILLed (`spawnService`), and publishing through the producer library.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { pino } from 'pino';
@@ -17,6 +16,7 @@ import { freePort } from '../../src/kafka/local/index.js';
 import type { Logger } from '../../src/observability/logger.js';
 import { HookstreamService } from '../../src/pipeline/service.js';
 import { PACKAGE_ROOT } from '../../src/version.js';
+import { tempDir } from './io.js';
 import { brokers, defer, uniqueName, withAdmin } from './kafka.js';
 
 export interface RawApp {
@@ -109,7 +109,7 @@ export function serviceLogLevel(min: SpawnOptions['minLogLevel'], fromEnv: strin
 
 /** Runs `hookstream start` as a child process on the config; killed after the test. */
 export async function spawnService(t: TestContext, raw: Record<string, unknown>, options: SpawnOptions = {}): Promise<ServiceProcess> {
-  const dir = await mkdtemp(join(tmpdir(), 'hookstream-svc-'));
+  const dir = await tempDir(t, 'hookstream-svc-');
   const metricsPort = await freePort();
   const config = { ...raw, metrics: { enabled: true, port: metricsPort, host: '127.0.0.1' } };
   const file = join(dir, 'config.json');

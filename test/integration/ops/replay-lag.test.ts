@@ -1,18 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { run as replay } from '../../../src/cli/replay.js';
 import { parseConfig } from '../../../src/config/index.js';
 import { serviceLag } from '../../../src/ops/lag.js';
 import { createProducer } from '../../../src/producer/index.js';
 import { brokers, withAdmin } from '../../helpers/kafka.js';
+import { tempDir } from '../../helpers/io.js';
 import { startReceiver } from '../../helpers/receiver.js';
 import { createServiceTopics, startService, testConfig, waitUntil } from '../../helpers/service.js';
 
-async function configFile(raw: Record<string, unknown>): Promise<string> {
-  const file = join(await mkdtemp(join(tmpdir(), 'hs-replay-')), 'config.json');
+async function configFile(t: TestContext, raw: Record<string, unknown>): Promise<string> {
+  const file = join(await tempDir(t, 'hs-replay-'), 'config.json');
   await writeFile(file, JSON.stringify(raw));
   return file;
 }
@@ -37,7 +38,7 @@ test('replay --to-datetime redelivers exactly the events at or after T; refused 
   t.after(() => receiver.close());
   const raw = testConfig({ apps: [{ id: 'a', key: 'k', secret: 's', webhooks: [{ url: receiver.url(), event_types: ['client_event'] }] }], partitions: 3 });
   const config = await createServiceTopics(t, raw);
-  const file = await configFile(raw);
+  const file = await configFile(t, raw);
   const producer = createProducer({ brokers: brokers(), topic: config.kafka.topic, nodeId: 'n' });
   t.after(() => producer.close());
   const publish = async (from: number, n: number) => {
