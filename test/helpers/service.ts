@@ -4,9 +4,8 @@
  * SIGKILLed (`spawnService`), and publishing through the producer library.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { pino } from 'pino';
@@ -17,6 +16,7 @@ import { freePort } from '../../src/kafka/local/index.js';
 import type { Logger } from '../../src/observability/logger.js';
 import { HookstreamService } from '../../src/pipeline/service.js';
 import { PACKAGE_ROOT } from '../../src/version.js';
+import { tempDir } from './io.js';
 import { brokers, defer, uniqueName, withAdmin } from './kafka.js';
 
 export interface RawApp {
@@ -90,9 +90,26 @@ export interface ServiceProcess {
   metrics(): Promise<string>;
 }
 
+export interface SpawnOptions {
+  /**
+   * The least verbose level the service may log at (its LOG_LEVEL), for a test that reads
+   * the log: HOOKSTREAM_TEST_LOG can make it more verbose, never less.
+   * @defaultValue none: HOOKSTREAM_TEST_LOG, else info
+   */
+  minLogLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+}
+
+/** LOG_LEVEL for a spawned service: HOOKSTREAM_TEST_LOG (default info), at least as verbose as `min`. */
+export function serviceLogLevel(min: SpawnOptions['minLogLevel'], fromEnv: string | undefined = process.env.HOOKSTREAM_TEST_LOG): string {
+  const wanted = fromEnv ?? 'info';
+  if (min === undefined) return wanted;
+  const rank = (level: string): number => pino.levels.values[level] ?? Infinity; // 'silent' and unknown names: least verbose
+  return rank(wanted) <= rank(min) ? wanted : min;
+}
+
 /** Runs `hookstream start` as a child process on the config; killed after the test. */
-export async function spawnService(t: TestContext, raw: Record<string, unknown>): Promise<ServiceProcess> {
-  const dir = await mkdtemp(join(tmpdir(), 'hookstream-svc-'));
+export async function spawnService(t: TestContext, raw: Record<string, unknown>, options: SpawnOptions = {}): Promise<ServiceProcess> {
+  const dir = await tempDir(t, 'hookstream-svc-');
   const metricsPort = await freePort();
   const config = { ...raw, metrics: { enabled: true, port: metricsPort, host: '127.0.0.1' } };
   const file = join(dir, 'config.json');
@@ -100,7 +117,7 @@ export async function spawnService(t: TestContext, raw: Record<string, unknown>)
   const logFile = join(dir, 'service.log');
   const log = createWriteStream(logFile);
   const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/src/cli/main.js'), 'start', '--config', file], {
-    env: { ...process.env, LOG_LEVEL: process.env.HOOKSTREAM_TEST_LOG ?? 'info' },
+    env: { ...process.env, LOG_LEVEL: serviceLogLevel(options.minLogLevel) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.pipe(log);

@@ -4,8 +4,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import Pusher from 'pusher';
@@ -13,6 +11,7 @@ import { run } from '../../src/cli/demo.js';
 import { ClusterSimulator, LatencyHistogram, runDemo, verifyWebhook } from '../../src/ops/demo.js';
 import { sign } from '../../src/pipeline/deliver/signing.js';
 import { validateEvent } from '../../src/producer/validate.js';
+import { tempDir } from '../helpers/io.js';
 import { brokers, withAdmin } from '../helpers/kafka.js';
 
 function collect(): { stream: PassThrough; text: () => string } {
@@ -66,9 +65,9 @@ test('the simulated socket servers publish only events the contract accepts', ()
   assert.equal(h.quantile(0.99), 5);
 });
 
-test('hookstream demo delivers through the test broker, every signature valid, and removes its topics', async () => {
+test('hookstream demo delivers through the test broker, every signature valid, and removes its topics', async (t) => {
   const out = collect();
-  const logFile = join(await mkdtemp(join(tmpdir(), 'hookstream-demo-')), 'demo.log');
+  const logFile = join(await tempDir(t, 'hookstream-demo-'), 'demo.log');
   const summary = await runDemo({ durationS: 12, rate: 150, failRate: 0.2, out: out.stream, live: false, logFile });
 
   assert.equal(summary.brokerStarted, false, 'KAFKA_BROKERS is set: the demo must not start a broker');
@@ -91,10 +90,10 @@ test('hookstream demo delivers through the test broker, every signature valid, a
   assert.deepEqual(topics.filter((t) => t.startsWith(summary.topic)), [], 'the demo deletes its topics');
 });
 
-test('hookstream demo --duration: the CLI prints a summary line and exits 0', async () => {
+test('hookstream demo --duration: the CLI prints a summary line and exits 0', async (t) => {
   const stdout = collect();
   const stderr = collect();
-  const log = join(await mkdtemp(join(tmpdir(), 'hookstream-demo-cli-')), 'demo.log');
+  const log = join(await tempDir(t, 'hookstream-demo-cli-'), 'demo.log');
   const code = await run(['--duration', '4', '--rate', '60', '--log', log], { stdout: stdout.stream, stderr: stderr.stream });
   assert.equal(code, 0, `${stdout.text()}\n${stderr.text()}`);
   const summary = /^summary (.*)$/m.exec(stdout.text());

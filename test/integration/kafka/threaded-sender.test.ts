@@ -35,22 +35,35 @@ test('records sent through the hand-off thread arrive as sent: key, value and he
 
 test('when the hand-off thread dies, its unacknowledged sends reject (to be tried again) and a new thread takes the next ones', async (t) => {
   const topic = uniqueName('threaded-sender-crash');
-  await createTopics(t, [topic], 1);
   const lines: string[] = [];
   const logger = createLogger({ level: 'error', destination: { write: (l: string) => lines.push(l) } as unknown as NodeJS.WritableStream });
   const sender = new ThreadedSender({ brokers: brokers(), clientId: uniqueName('ts'), logger });
   t.after(() => sender.close());
   await sender.connect();
 
-  const inFlight = sender.send({ topic, key: 'a', value: Buffer.from('maybe') });
+  // The topic does not exist yet, so the broker cannot acknowledge this record: the thread's
+  // producer waits for the topic's metadata (kafkajs gives up only after ~9 s of retries).
+  // 100 ms lets the thread take the send; then it dies with the send unacknowledged.
+  const inFlight = sender.send({ topic, key: 'a', value: Buffer.from('never acknowledged') });
+  await sleep(100);
   await sender.terminateThread();
-  // Either acknowledged before the thread ended or rejected: never left hanging.
-  const first = await inFlight.then(() => 'acked', (err: Error) => err.message);
-  assert.ok(first === 'acked' || /hand-off thread exited/.test(first), first);
+  let timer: NodeJS.Timeout | undefined;
+  const first = await Promise.race([
+    inFlight.then(() => 'acked', (err: Error) => err.message),
+    new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still pending 5 s after the thread died'), 5_000))),
+  ]);
+  clearTimeout(timer);
+  assert.match(first, /hand-off thread exited/);
 
+  await createTopics(t, [topic], 1);
   await sender.send({ topic, key: 'a', value: Buffer.from('after') });
   const reader = await readTopic(t, topic);
   await reader.waitFor((r) => r.some((x) => x.message.value!.toString() === 'after'), 15_000, 'the record sent after the restart');
+  assert.deepEqual(
+    reader.records.map((r) => r.message.value!.toString()),
+    ['after'],
+    'the record of the dead thread was never written',
+  );
   assert.ok(lines.some((l) => l.includes('starting a new one')));
 });
 

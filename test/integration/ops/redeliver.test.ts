@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EXIT_SOME_HANDED_OFF, run as redeliver } from '../../../src/cli/redeliver.js';
 import { topicNames } from '../../../src/kafka/topics.js';
 import { deliveryCodec } from '../../../src/pipeline/retry/delivery-record.js';
 import { createProducer, type PublishEvent } from '../../../src/producer/index.js';
+import { tempDir } from '../../helpers/io.js';
 import { brokers, readRecords } from '../../helpers/kafka.js';
 import { startReceiver } from '../../helpers/receiver.js';
 import { createServiceTopics, startService, testConfig } from '../../helpers/service.js';
@@ -22,7 +22,7 @@ test('redeliver sends exactly one app\'s events of a range again, marked as repl
     partitions: 3,
   });
   const config = await createServiceTopics(t, raw);
-  const file = join(await mkdtemp(join(tmpdir(), 'hs-redeliver-')), 'config.json');
+  const file = join(await tempDir(t, 'hs-redeliver-'), 'config.json');
   await writeFile(file, JSON.stringify(raw));
   await startService(t, raw);
   const producer = createProducer({ brokers: brokers(), topic: config.kafka.topic, nodeId: 'n' });
@@ -77,7 +77,7 @@ test('redeliver exits 3 and hands the events to the first retry tier when the en
     partitions: 1,
   });
   const config = await createServiceTopics(t, raw);
-  const file = join(await mkdtemp(join(tmpdir(), 'hs-redeliver-')), 'config.json');
+  const file = join(await tempDir(t, 'hs-redeliver-'), 'config.json');
   await writeFile(file, JSON.stringify(raw));
   // No service runs: redeliver reads the topic itself, outside any group.
   const producer = createProducer({ brokers: brokers(), topic: config.kafka.topic, nodeId: 'n' });

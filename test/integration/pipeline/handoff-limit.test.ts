@@ -12,10 +12,25 @@ test('start refuses a max_body_bytes that the retry and dead-letter topics could
   const file = await writeConfigFile(t, { ...raw, delivery: { ...(raw.delivery as object), max_body_bytes: 2 * 1024 * 1024 } });
   const main = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
   const child = spawn(process.execPath, [main, 'start', '--config', file], { env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stdout = '';
   let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  assert.equal(code, 1, stderr);
+  // A start that does not refuse would run on: stop it and fail instead of waiting forever.
+  const code = await new Promise<number | string>((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve('still running after 30 s');
+    }, 30_000);
+    child.once('exit', (c, signal) => {
+      clearTimeout(timer);
+      resolve(c ?? signal ?? -1);
+    });
+  });
+  assert.equal(code, 1, `stderr: ${stderr}\nstdout: ${stdout}`);
   assert.match(stderr, /delivery\.max_body_bytes 2097152 is too large for topic \S+\.retry\.1s \(max\.message\.bytes \d+\)/);
   assert.match(stderr, /raise the topic's max\.message\.bytes/);
 });

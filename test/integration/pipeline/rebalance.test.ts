@@ -16,7 +16,10 @@ import { acceptedIds, duplicateCount, logLinesWith, missingIds, publishAtRate } 
 const APPS = ['reb-1', 'reb-2', 'reb-3', 'reb-4', 'reb-5', 'reb-6', 'reb-7', 'reb-8'];
 const PARTITIONS = 4;
 const PER_SECOND = 800;
-const TOTAL = 9_600; // 12 s of stream
+/** The stream runs until B has been stopped and A has taken over; at most 60 s. */
+const MAX_TOTAL = PER_SECOND * 60;
+/** How long the stream goes on after B has exited: A takes its partitions back mid-stream. */
+const AFTER_STOP_MS = 3000;
 
 /** Partitions of the events topic per `joined consumer group` line of a process, in order. */
 async function joins(p: ServiceProcess, topic: string): Promise<number[][]> {
@@ -40,22 +43,31 @@ test('a second process joins mid-stream and gets partitions; SIGTERM it mid-stre
   const config = await createServiceTopics(t, raw);
   const topic = config.kafka.topic;
 
-  const a = await spawnService(t, raw);
+  // Info: the 'joined consumer group' lines read by joins() are logged at info.
+  const a = await spawnService(t, raw, { minLogLevel: 'info' });
   await a.waitReady();
 
+  // Whatever fails below, the stream ends with the test (before its producer is closed).
+  let stopPublishing = false;
+  t.after(() => {
+    stopPublishing = true;
+  });
   const producer = createProducer({ brokers: brokers(), topic, nodeId: 'node-1' });
   t.after(() => producer.close());
   const inputs: PublishEvent[] = [];
-  for (let i = 0; i < TOTAL; i++) {
+  for (let i = 0; i < MAX_TOTAL; i++) {
     inputs.push({ app_id: APPS[i % APPS.length]!, name: 'client_event', channel: `private-r${i % 13}`, event: 'client-n', data: String(i) });
   }
-  // A stream of TOTAL / PER_SECOND seconds. B joins while it runs (partitions move away from
-  // A with deliveries in flight) and is stopped while it still runs.
+  // A stream that goes on until B has been stopped (at most MAX_TOTAL / PER_SECOND s). B
+  // joins while it runs (partitions move away from A with deliveries in flight) and is
+  // stopped while it still runs.
   let publishingDone = false;
-  const publishing = publishAtRate(producer, inputs, { perSecond: PER_SECOND, chunk: 40 }).finally(() => (publishingDone = true));
+  const publishing = publishAtRate(producer, inputs, { perSecond: PER_SECOND, chunk: 40, stop: () => stopPublishing }).finally(() => (publishingDone = true));
+  // Awaited below; if the test fails before that, its end (producer closed) is no news.
+  publishing.catch(() => undefined);
   await receiver.waitFor((r) => r.events().length >= 500, 10_000);
 
-  const b = await spawnService(t, raw);
+  const b = await spawnService(t, raw, { minLogLevel: 'info' });
   await b.waitReady();
   // B's join completes the rebalance; A gets its share of it at its next heartbeat.
   await waitUntilAsync(
@@ -74,7 +86,7 @@ test('a second process joins mid-stream and gets partitions; SIGTERM it mid-stre
 
   await waitUntilAsync(async () => (await delivered(b)) > 0, 20_000, 'B delivering');
   const [beforeA, beforeB] = [await delivered(a), await delivered(b)];
-  t.diagnostic(`before SIGTERM: A delivered ${beforeA}, B delivered ${beforeB}; receiver has ${receiver.events().length} of ${TOTAL}`);
+  t.diagnostic(`before SIGTERM: A delivered ${beforeA}, B delivered ${beforeB}; receiver has ${receiver.events().length}`);
   assert.ok(!publishingDone, 'B is stopped while the stream is still being published');
   const stopAt = Date.now();
   b.child.kill('SIGTERM');
@@ -82,14 +94,19 @@ test('a second process joins mid-stream and gets partitions; SIGTERM it mid-stre
   assert.equal(code, 0, `the stopped process exits 0 (log ${b.logFile})`);
   t.diagnostic(`B exited 0 after ${Date.now() - stopAt} ms`);
 
+  // The stream goes on for a while after B left, then ends.
+  await new Promise((r) => setTimeout(r, AFTER_STOP_MS));
+  assert.ok(!publishingDone, 'the stream still runs after B has exited');
+  stopPublishing = true;
   const { published } = await publishing;
+  t.diagnostic(`published ${published.length} events`);
   const endOffsets = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
   assert.ok(
     endOffsets.every((p) => Number(p.high) > 0),
     `every partition carries events (${JSON.stringify(endOffsets.map((p) => p.high))})`,
   );
   const expected = published.map((e) => e.id);
-  await receiver.waitFor((r) => r.acceptedEvents().length >= TOTAL && missingIds(expected, acceptedIds(r)).length === 0, 40_000).catch((err: unknown) => {
+  await receiver.waitFor((r) => r.acceptedEvents().length >= expected.length && missingIds(expected, acceptedIds(r)).length === 0, 40_000).catch((err: unknown) => {
     const missing = missingIds(expected, acceptedIds(receiver));
     throw new Error(`${missing.length} events never arrived; ${String(err)}; logs ${a.logFile} ${b.logFile}`);
   });

@@ -216,8 +216,20 @@ test('three socket nodes, five apps: each webhook gets exactly the events it sel
     }
   }
   // The expectations themselves must exercise the filters: every webhook selects something,
-  // and none selects everything of its app.
-  for (const [id, ids] of expected) assert.ok(ids.length > 0, `${id} selects no event: the test data does not cover it`);
+  // and each one with a filter or a narrowed event_types leaves some of its app's events
+  // out; only a webhook with neither (a5-all) selects everything of its app.
+  for (const app of APPS) {
+    const ofApp = published.filter((e) => e.app_id === app.id).length;
+    for (const hook of app.hooks) {
+      const ids = expected.get(hook.id)!;
+      assert.ok(ids.length > 0, `${hook.id} selects no event: the test data does not cover it`);
+      if (hook.filter === undefined && ALL_TYPES.every((type) => hook.event_types.includes(type))) {
+        assert.equal(ids.length, ofApp, `${hook.id} has no filter and every event type: it selects all of ${app.id}'s events`);
+      } else {
+        assert.ok(ids.length < ofApp, `${hook.id} selects all ${ofApp} events of ${app.id}: the test data does not exercise its filter`);
+      }
+    }
+  }
 
   for (const [id, receiver] of receivers) {
     const want = expected.get(id)!.length;

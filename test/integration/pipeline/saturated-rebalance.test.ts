@@ -59,6 +59,14 @@ test('a consumer waiting for room in a full in-flight budget hands its partition
   const waited = metricValue(metrics, 'hookstream_backpressure_seconds_total', { consumer: 'events' });
   assert.ok(waited > 0.5, `A waited for room ${waited} s`);
   assert.equal(metricValue(metrics, 'hookstream_backpressure_seconds_total', { consumer: 'retry' }), 0);
+  // B took partitions over and delivered records A had not taken (B started after A had
+  // filled its budget, so whatever B delivered was delivered after it joined).
+  const bMetrics = await b.registry.metrics();
+  const aDelivered = metricValue(metrics, 'hookstream_webhook_events_delivered_total');
+  const bDelivered = metricValue(bMetrics, 'hookstream_webhook_events_delivered_total');
+  assert.ok(metricValue(bMetrics, 'hookstream_events_consumed_total', { topic: config.kafka.topic }) > 0, 'B consumed events of the topic');
+  assert.ok(bDelivered > 0, `B delivered ${bDelivered} events`);
+  assert.ok(aDelivered + bDelivered >= TOTAL, `A delivered ${aDelivered} and B ${bDelivered} of ${TOTAL} events`);
   const duplicates = ids.length - TOTAL;
-  t.diagnostic(`B joined in ${joinMs} ms; A waited for room ${waited.toFixed(1)} s; ${duplicates} duplicates`);
+  t.diagnostic(`B joined in ${joinMs} ms and delivered ${bDelivered} events; A waited for room ${waited.toFixed(1)} s; ${duplicates} duplicates`);
 });

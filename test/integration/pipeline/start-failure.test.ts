@@ -18,7 +18,7 @@ test('a start that fails part-way closes what it opened: the error is thrown and
     const { HookstreamService } = await import(${JSON.stringify(service)});
     const { parseConfig } = await import(${JSON.stringify(config)});
     const { createLogger } = await import(${JSON.stringify(logger)});
-    const config = parseConfig({ kafka: { brokers: ${JSON.stringify(brokers())}, topic: ${JSON.stringify(uniqueName('missing-topic'))} }, metrics: { port: 0 }, app_manager: { array: { apps: [] } } });
+    const config = parseConfig({ kafka: { brokers: ${JSON.stringify(brokers())}, group_id: ${JSON.stringify(uniqueName('group'))}, topic: ${JSON.stringify(uniqueName('missing-topic'))} }, metrics: { port: 0 }, app_manager: { array: { apps: [] } } });
     const s = new HookstreamService({ config, logger: createLogger() });
     // Up once the health server is: the port is printed so the parent can see it close.
     const t = setInterval(() => { if (s.metricsPort) { console.log('METRICS ' + s.metricsPort); clearInterval(t); } }, 1);

@@ -52,13 +52,13 @@ export function missingIds(expected: Iterable<string>, received: Iterable<string
 /**
  * Publishes `events` in chunks of `chunk` at `perSecond` events per second, on an absolute
  * schedule (a slow publish is caught up, never drifts); each event's time_ms is the moment
- * its chunk is handed to the producer. Resolves with the published events once all are
- * acknowledged.
+ * its chunk is handed to the producer. Stops early, before a chunk, once `stop()` returns
+ * true. Resolves with the published events once all are acknowledged.
  */
 export async function publishAtRate(
   producer: Producer,
   events: readonly PublishEvent[],
-  options: { perSecond: number; chunk: number },
+  options: { perSecond: number; chunk: number; stop?: () => boolean },
 ): Promise<{ published: Stamped[]; startedAt: number; finishedAt: number }> {
   const published: Stamped[] = [];
   const intervalMs = (1000 * options.chunk) / options.perSecond;
@@ -68,6 +68,7 @@ export async function publishAtRate(
     const due = startedAt + k * intervalMs;
     const wait = due - Date.now();
     if (wait > 0) await sleep(wait);
+    if (options.stop?.() === true) break;
     const now = Date.now();
     const chunk = stamp(events.slice(i, i + options.chunk).map((e) => ({ ...e, time_ms: now })));
     published.push(...chunk);

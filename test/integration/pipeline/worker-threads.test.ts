@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Writable } from 'node:stream';
+import { request } from 'undici';
 import { createLogger } from '../../../src/observability/logger.js';
 import { createProducer } from '../../../src/producer/index.js';
 import { brokers } from '../../helpers/kafka.js';
@@ -28,8 +30,27 @@ test('with delivery.worker_threads 1, deliveries run on the delivery thread and 
   });
   const config = await createServiceTopics(t, raw);
   assert.equal(config.delivery.worker_threads, 1);
+  // Debug level: kafkajs then logs each request it sends, and the hand-off thread's lines
+  // come back tagged with thread: 'handoff'.
   const lines: string[] = [];
-  const logger = createLogger({ level: 'info', destination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) }) });
+  const logger = createLogger({ level: 'debug', destination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) }) });
+  // HTTP requests this (the main) thread makes to the receiver. Diagnostics channels are per
+  // thread: a request made on the delivery thread is not seen here.
+  const mainThreadRequests: string[] = [];
+  const onUndici = (message: unknown): void => {
+    const { origin, path } = (message as { request: { origin: string; path: string } }).request;
+    if (String(origin).includes(`:${receiver.port}`)) mainThreadRequests.push(`undici ${path}`);
+  };
+  const onHttp = (message: unknown): void => {
+    const req = (message as { request: { host?: string; path: string; getHeader(name: string): unknown } }).request;
+    if (String(req.getHeader('host')).endsWith(`:${receiver.port}`)) mainThreadRequests.push(`http ${req.path}`);
+  };
+  subscribe('undici:request:create', onUndici);
+  subscribe('http.client.request.start', onHttp);
+  t.after(() => {
+    unsubscribe('undici:request:create', onUndici);
+    unsubscribe('http.client.request.start', onHttp);
+  });
   const service = await startService(t, raw, { logger });
   const producer = createProducer({ brokers: brokers(), topic: config.kafka.topic, nodeId: 'node-1' });
   t.after(() => producer.close());
@@ -43,7 +64,21 @@ test('with delivery.worker_threads 1, deliveries run on the delivery thread and 
   const metrics = await service.registry.metrics();
   assert.ok(metricValue(metrics, 'hookstream_webhook_retries_total', { tier: '300ms' }) >= 1);
   await waitUntil(() => service.inFlightEvents === 0, 5000, 'nothing in flight');
-  const threadLines = lines.map((l) => JSON.parse(l) as { thread?: string; msg: string }).filter((l) => l.thread);
-  assert.ok(threadLines.some((l) => l.thread === 'delivery' && l.msg === 'delivery thread ready'), 'the delivery thread ran');
-  assert.ok(threadLines.some((l) => l.thread === 'handoff' && l.msg === 'hand-off thread ready'), 'the hand-off thread ran');
+  const entries = lines.map((l) => JSON.parse(l) as { thread?: string; component?: string; msg: string });
+  assert.ok(entries.some((l) => l.thread === 'delivery' && l.msg === 'delivery thread ready'), 'the delivery thread ran');
+  assert.ok(entries.some((l) => l.thread === 'handoff' && l.msg === 'hand-off thread ready'), 'the hand-off thread ran');
+
+  // Every request the receiver got (first tries and retries) came from another thread than
+  // this one; the hand-off thread only runs a Kafka producer, so: the delivery thread.
+  assert.ok(receiver.requests.length >= 2);
+  assert.deepEqual(mainThreadRequests, [], 'no delivery request was made on the main thread');
+  // The retry record was produced by the hand-off thread's producer, none by the main thread's client.
+  const produce = entries.filter((l) => l.component === 'kafkajs' && l.msg.startsWith('Request Produce'));
+  assert.ok(produce.some((l) => l.thread === 'handoff'), 'the hand-off thread sent a produce request');
+  assert.deepEqual(produce.filter((l) => l.thread !== 'handoff'), [], 'no produce request was sent from the main thread');
+
+  // The check above can see main-thread requests: one made here is seen.
+  const control = await request(receiver.url('/control'));
+  await control.body.dump();
+  assert.deepEqual(mainThreadRequests, ['undici /control']);
 });

@@ -100,4 +100,13 @@ test('with no retry tiers an open circuit cannot defer: batches are still tried,
   await producer.publishMany([{ id: 'ev-2', time_ms: Date.now(), app_id: 'app1', name: 'channel_occupied', channel: 'room' }]);
   await dlqReader.waitFor(() => ids().includes('ev-2'), 10_000, 'ev-2 dead-lettered');
   assert.deepEqual(dlqReader.records.map((r) => r.headers['hookstream-reason']), ['retries_exhausted', 'retries_exhausted']);
+  // Tried: one request per batch, ev-2's too although the circuit was open by then (its
+  // dead-lettering waited for that attempt, so both requests are in by now).
+  assert.deepEqual(
+    bad.requests.map((r) => ({ events: r.body?.events?.map((e) => e.id), attempt: r.headers['x-hookstream-attempt'], status: r.status, valid: r.valid })),
+    [
+      { events: ['ev-1'], attempt: '1', status: 503, valid: true },
+      { events: ['ev-2'], attempt: '1', status: 503, valid: true },
+    ],
+  );
 });

@@ -52,7 +52,8 @@ test('1,000 garbage records among 10,000 events: every event delivered, every ga
   });
   const config = await createServiceTopics(t, raw);
   const names = topicNames(config);
-  const service = await spawnService(t, raw);
+  // The log is checked for crashes (error) and fatal lines below: keep them in it.
+  const service = await spawnService(t, raw, { minLogLevel: 'info' });
   await service.waitReady();
   const startTime = metricValue(await service.metrics(), 'process_start_time_seconds');
   const dlqReader = await readTopic(t, names.dlq);

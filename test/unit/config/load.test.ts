@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig, parseConfig } from '../../../src/config/index.js';
 import { ConfigError } from '../../../src/errors.js';
+import { tempDir } from '../../helpers/io.js';
 
 const app = (webhooks: unknown[]) => ({ app_manager: { driver: 'memory', array: { apps: [{ id: 'a1', key: 'k1', secret: 's1', webhooks }] } } });
 const hook = (extra: Record<string, unknown> = {}) => ({ url: 'https://example.test/hook', event_types: ['channel_occupied'], ...extra });
@@ -148,8 +148,8 @@ test('soketi filter spellings map to prefix and suffix', () => {
   assert.equal(f.channel_suffix, '-app');
 });
 
-test('loadConfig reads HOOKSTREAM_CONFIG and reports unreadable files clearly', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'hs-config-'));
+test('loadConfig reads HOOKSTREAM_CONFIG and reports unreadable files clearly', async (t) => {
+  const dir = await tempDir(t, 'hs-config-');
   const file = join(dir, 'c.json');
   await writeFile(file, JSON.stringify({ kafka: { topic: 'from-env' } }));
   const config = await loadConfig({ env: { HOOKSTREAM_CONFIG: file } });
@@ -207,8 +207,8 @@ test('null means "not set" for optional settings, as in configs Sockudo writes',
   rejects(app([hook({ event_types: null })]), '$.app_manager.array.apps[0].webhooks[0].event_types', /is required/);
 });
 
-test('a config that is not valid JSON is reported without quoting the text around the error (it may hold a secret)', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'hookstream-config-'));
+test('a config that is not valid JSON is reported without quoting the text around the error (it may hold a secret)', async (t) => {
+  const dir = await tempDir(t, 'hookstream-config-');
   const path = join(dir, 'config.json');
   // An unquoted secret, as a template that forgot the quotes would write it.
   await writeFile(path, '{"app_manager": {"array": {"apps": [{"id": "a", "key": "k", "secret": whsec_9f8e7d}]}}}');

@@ -569,13 +569,20 @@ async function startExampleReceiver(verify: 'pusher' | 'hmac'): Promise<{ url: s
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 10_000;
   let listening: { listening: string; verify: string } | undefined;
-  while (!listening) {
-    const line = output.split('\n').find((l) => l.includes('"listening"'));
-    if (line) listening = JSON.parse(line) as { listening: string; verify: string };
-    else if (child.exitCode !== null || Date.now() > deadline) throw new Error(`example receiver did not start: ${output}`);
-    else await new Promise((r) => setTimeout(r, 20));
+  try {
+    while (!listening) {
+      const line = output.split('\n').find((l) => l.includes('"listening"'));
+      if (line) listening = JSON.parse(line) as { listening: string; verify: string };
+      else if (child.exitCode !== null || Date.now() > deadline) throw new Error(`example receiver did not start: ${output}`);
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(listening.verify, verify);
+  } catch (err) {
+    // Not handed to the test yet, so nothing else would stop it.
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+    throw err;
   }
-  assert.equal(listening.verify, verify);
   return {
     url: listening.listening,
     output: () => output,
