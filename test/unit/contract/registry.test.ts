@@ -32,36 +32,13 @@ function writerCodec<T>(schema: AvroSchema): SingleObjectCodec<T> {
   return new SingleObjectCodec<T>(new SchemaRegistry('webhook-event', schema));
 }
 
-/**
- * Schemas with no versions/ files, and why. Each is pinned to the fingerprint of its only
- * version: a change to it must start versions/ (the old schema as v1, the new one as v2),
- * since records written with the old one (retry tiers, the dead-letter topic) stay on disk.
- */
-const UNVERSIONED: Record<string, { fingerprintHex: string; reason: string }> = {
-  'webhook-delivery': {
-    fingerprintHex: '9e894d89db093540',
-    reason: 'hookstream\'s own retry and dead-letter records; its canonical form has not changed since it was added, so there is one version only',
-  },
-};
-
 test('every schema in schemas/ keeps its current version as the latest file in versions/', () => {
   const dir = defaultSchemasDir();
   const names = readdirSync(dir).filter((f) => f.endsWith('.avsc')).map((f) => f.slice(0, -'.avsc'.length));
   assert.ok(names.includes('webhook-event'));
-  for (const exempt of Object.keys(UNVERSIONED)) assert.ok(names.includes(exempt), `UNVERSIONED names ${exempt}, which is not in schemas/`);
   for (const name of names) {
     const versions = listVersions(dir, name);
     const current = parsingCanonicalForm(JSON.parse(readFileSync(join(dir, `${name}.avsc`), 'utf8')) as AvroSchema);
-    const exempt = UNVERSIONED[name];
-    if (exempt !== undefined) {
-      assert.deepEqual(versions, [], `${name} has versions/ files now: take it off UNVERSIONED`);
-      assert.equal(
-        fingerprintToHex(fingerprint64(current)),
-        exempt.fingerprintHex,
-        `${name}.avsc changed (${exempt.reason}): save the old schema as versions/${name}.v1.avsc and the new one as v2`,
-      );
-      continue;
-    }
     assert.ok(versions.length > 0, `${name}.avsc has no versions/${name}.v<N>.avsc: copy it to versions/${name}.v1.avsc`);
     const latest = versions[versions.length - 1]!;
     assert.equal(
