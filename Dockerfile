@@ -3,13 +3,17 @@
 #   docker run --rm -v "$PWD/config.json:/etc/hookstream/config.json:ro" -p 9601:9601 hookstream
 #   docker run --rm -v ... hookstream topics create --config /etc/hookstream/config.json
 #
+# The image runs as the unprivileged `node` user (uid 1000): a mounted config must be
+# readable by it (a mode-600 file of another user gives EACCES; chmod 644 it, or run with
+# --user "$(id -u)").
+#
 # The entrypoint is the `hookstream` CLI (package.json "bin"), so the arguments are a
 # command and its options; the default command runs the delivery service on the config
 # mounted at /etc/hookstream/config.json. docker-compose.yml runs the whole stack.
 # Not built in CI (there is no Docker engine there): test/unit/docker/compose.test.ts
 # checks this file statically.
 
-ARG NODE_IMAGE=node:20-alpine
+ARG NODE_IMAGE=node:24-alpine
 
 # ---- build: every dependency, TypeScript compiled to dist/src ---------------------------
 FROM ${NODE_IMAGE} AS build

@@ -264,6 +264,7 @@ function checkCompose(compose: Obj): string[] {
   // -- the hookstream image: built from the Dockerfile, commands the CLI accepts, config mounted
   const inNetwork = new Set(advertised.filter((l) => l.host === 'kafka' || l.host === kafka.hostname).map((l) => `${l.host}:${l.port}`));
   let config: HookstreamConfig | undefined;
+  const configs = new Map<string, HookstreamConfig>();
   for (const [name, service, command] of [
     ['topics', topics, 'topics'],
     ['hookstream', hookstream, 'start'],
@@ -281,11 +282,19 @@ function checkCompose(compose: Obj): string[] {
     problems.push(...cliProblems(words, `${name}.command`));
     const parsed = mountedConfig(service, words, name, problems);
     if (parsed) {
-      config ??= parsed;
+      configs.set(name, parsed);
+      // The checks below are about the service's own config (metrics, readiness, receivers).
+      if (name === 'hookstream') config = parsed;
       for (const broker of parsed.kafka.brokers) if (!inNetwork.has(broker)) problems.push(`${name}: config broker ${broker} is not a listener kafka advertises in the network (${[...inNetwork].join(', ')})`);
     }
   }
   if (topics.image !== hookstream.image) problems.push('topics and hookstream must run the same image');
+  const topicsConfig = configs.get('topics');
+  const serviceConfig = configs.get('hookstream');
+  // topics creates what the service consumes: same topic, tiers and partitions.
+  if (topicsConfig && serviceConfig && JSON.stringify([topicsConfig.kafka, topicsConfig.retry]) !== JSON.stringify([serviceConfig.kafka, serviceConfig.retry])) {
+    problems.push('topics and hookstream must use the same kafka and retry settings (topics creates what the service consumes)');
+  }
   if (condition(topics, 'kafka') !== 'service_healthy') problems.push('topics must wait for kafka to be healthy (depends_on condition service_healthy)');
   if (condition(hookstream, 'topics') !== 'service_completed_successfully') problems.push('hookstream must wait for topics to complete (depends_on condition service_completed_successfully)');
   if (topics.restart !== undefined && topics.restart !== 'no') problems.push('topics is a one-shot service: restart must be "no"');
@@ -323,7 +332,7 @@ function checkCompose(compose: Obj): string[] {
   if (receiverCommand[0] !== 'node' || !script || !mount || !existsSync(join(ROOT, mount.source, join(workdir, script).slice(mount.target.length)))) {
     problems.push(`receiver: command ${receiverCommand.join(' ')} must run a script of a mounted folder of this repository`);
   }
-  if (!String(receiver.image ?? '').startsWith('node:')) problems.push('receiver: must run on a node image');
+  problems.push(...nodeImageProblems('receiver', String(receiver.image ?? ''), (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node));
   if (!healthTest(receiver).includes('/healthz')) problems.push('receiver: needs a healthcheck on /healthz');
   if (condition(hookstream, 'receiver') === undefined) problems.push('hookstream should wait for the receiver');
 
@@ -402,6 +411,28 @@ function contextCopies(stages: Stage[]): string[] {
   );
 }
 
+/**
+ * Node majors an image may use: maintained LTS lines that CI runs the tests on. Node 20
+ * left maintenance on 2026-04-30; an image on it gets no security fixes.
+ */
+const IMAGE_NODE_MAJORS = [22, 24];
+
+/** Problems with a `node:<version>[-variant]` image reference against the engines range. */
+function nodeImageProblems(where: string, image: string, engines: string): string[] {
+  const m = /^node:(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-|$)/.exec(image);
+  if (!m) return [`${where} is not an official node image (${image})`];
+  const [major, minor, patch] = [Number(m[1]), m[2] === undefined ? Infinity : Number(m[2]), m[3] === undefined ? Infinity : Number(m[3])];
+  const min = /(\d+)\.(\d+)\.(\d+)/.exec(engines);
+  const problems: string[] = [];
+  if (min) {
+    const [minMajor, minMinor, minPatch] = [Number(min[1]), Number(min[2]), Number(min[3])];
+    const older = major < minMajor || (major === minMajor && (minor < minMinor || (minor === minMinor && patch < minPatch)));
+    if (older) problems.push(`${where}: ${image} is older than package.json engines (${engines})`);
+  }
+  if (!IMAGE_NODE_MAJORS.includes(major)) problems.push(`${where}: ${image} is not a maintained Node line CI tests (${IMAGE_NODE_MAJORS.join(', ')})`);
+  return problems;
+}
+
 function checkDockerfile(text: string, compose: Obj): string[] {
   const problems: string[] = [];
   const { stages } = parseDockerfile(text);
@@ -409,12 +440,7 @@ function checkDockerfile(text: string, compose: Obj): string[] {
   const runtime = stages.at(-1)!;
   const builders = stages.slice(0, -1);
   const pkg = JSON.parse(read('package.json')) as { bin: Record<string, string>; engines: { node: string } };
-  const minMajor = Number(/(\d+)/.exec(pkg.engines.node)?.[1]);
-  for (const stage of stages) {
-    const major = /^node:(\d+)/.exec(stage.from);
-    if (!major) problems.push(`Dockerfile: stage ${stage.name ?? stage.from} is not FROM an official node image (${stage.from})`);
-    else if (Number(major[1]) < minMajor) problems.push(`Dockerfile: ${stage.from} is older than package.json engines (${pkg.engines.node})`);
-  }
+  for (const stage of stages) problems.push(...nodeImageProblems(`Dockerfile: stage ${stage.name ?? stage.from}`, stage.from, pkg.engines.node));
   const runs = (stage: Stage): string[] => stage.instructions.filter((i) => i.op === 'RUN').map((i) => i.args);
   const builder = builders.find((s) => runs(s).some((r) => /npm run build\b/.test(r)));
   if (!builder) problems.push('Dockerfile: no stage runs "npm run build"');
@@ -536,6 +562,8 @@ test('the compose check finds broken services', () => {
   assert.match(broken((s) => ((s.receiver!.environment as Obj).RECEIVER_APPS = 'demo-key:wrong')), /RECEIVER_APPS lacks demo-key/);
   assert.match(broken((s) => (s.receiver!.command = ['node', 'missing.mjs'])), /must run a script of a mounted folder/);
   assert.match(broken((s) => (s.hookstream!.stop_grace_period = '10s')), /stop_grace_period must exceed/);
+  assert.match(broken((s) => (s.topics!.volumes = ['./config.example.json:/etc/hookstream/config.json:ro'])), /topics and hookstream must use the same kafka and retry settings/);
+  assert.match(broken((s) => (s.receiver!.image = 'node:20-alpine')), /receiver: node:20-alpine is not a maintained Node line/);
 });
 
 test('the Dockerfile and .dockerignore checks find broken files', () => {
@@ -551,7 +579,10 @@ test('the Dockerfile and .dockerignore checks find broken files', () => {
   assert.match(check(dockerfile.replace('COPY schemas ./schemas', '')), /must copy schemas/);
   assert.match(check(dockerfile.replace('"dist/src/cli/main.js"]', '"dist/cli.js"]')), /ENTRYPOINT must be/);
   assert.match(check(dockerfile.replace('CMD ["start", "--config"', 'CMD ["run", "--config"')), /"run" is not a hookstream command/);
-  assert.match(check(dockerfile.replace('ARG NODE_IMAGE=node:20-alpine', 'ARG NODE_IMAGE=node:18-alpine')), /older than package\.json engines/);
+  assert.match(check(dockerfile.replace('ARG NODE_IMAGE=node:24-alpine', 'ARG NODE_IMAGE=node:18-alpine')), /older than package\.json engines/);
+  assert.match(check(dockerfile.replace('ARG NODE_IMAGE=node:24-alpine', 'ARG NODE_IMAGE=node:20.17-alpine')), /older than package\.json engines/);
+  assert.match(check(dockerfile.replace('ARG NODE_IMAGE=node:24-alpine', 'ARG NODE_IMAGE=node:20-alpine')), /not a maintained Node line/);
+  assert.equal(check(dockerfile.replace('ARG NODE_IMAGE=node:24-alpine', 'ARG NODE_IMAGE=node:22.12-alpine')), '');
   assert.match(checkDockerignore(`${read('.dockerignore')}\nschemas\n`, dockerfile).join('\n'), /ignores schemas/);
   assert.match(checkDockerignore(read('.dockerignore').replace(/^node_modules$/m, ''), dockerfile).join('\n'), /node_modules must be ignored/);
 });
