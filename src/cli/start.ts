@@ -103,7 +103,12 @@ async function checkTopics(config: HookstreamConfig, logger: Logger, embedded: b
     // A single event is sent alone even when larger than max_body_bytes, so the events
     // topic's own limit bounds what a hand-off may have to carry. Not a refusal: such
     // events may never come; but if one does, its hand-off is refused and holds its offset.
-    const eventsLimit = (await maxMessageBytes(admin, [names.events])).get(names.events);
+    // Only a warning rides on it: a broker that will not describe the events topic (ACLs)
+    // must not stop the start.
+    const eventsLimit = await maxMessageBytes(admin, [names.events]).then(
+      (limits) => limits.get(names.events),
+      () => undefined,
+    );
     const tight = eventsLimit === undefined ? undefined : handoffLimitProblem(eventsLimit, limits);
     if (tight) {
       logger.warn(

@@ -22,6 +22,8 @@ export interface ChannelPattern {
 
 /** Compiles a channel pattern; throws a SyntaxError naming the problem when RE2 refuses it. */
 export function compileChannelPattern(source: string): ChannelPattern {
+  const rustOnly = rustOnlyClassSyntax(source);
+  if (rustOnly !== undefined) throw new SyntaxError(`${rustOnly} is Rust regex syntax that RE2 reads differently; write the class out`);
   let re: RE2JS;
   try {
     re = RE2JS.compile(source);
@@ -29,4 +31,41 @@ export function compileChannelPattern(source: string): ChannelPattern {
     throw new SyntaxError(err instanceof Error ? err.message : String(err));
   }
   return { source, test: (channel) => re.test(channel) };
+}
+
+/**
+ * Rust's character classes nest (`[a-z[0-9]]`) and take set operations (`[a-z&&[^x]]`,
+ * `--`, `~~`). RE2 compiles both, but as something else: a `[` inside a class is a literal
+ * there, and the class ends at the first `]`. A Sockudo pattern using them would load and
+ * select other channels than it does in Sockudo, so it is refused instead. POSIX classes
+ * (`[[:alpha:]]`) mean the same in both and pass.
+ */
+function rustOnlyClassSyntax(source: string): string | undefined {
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (!inClass) {
+      if (c === '[') {
+        inClass = true;
+        // A leading `^`, then a leading `]`, are part of the class, not its end.
+        if (source[i + 1] === '^') i++;
+        if (source[i + 1] === ']') i++;
+      }
+      continue;
+    }
+    if (c === ']') {
+      inClass = false;
+    } else if (c === '[') {
+      const posix = source[i + 1] === ':' ? source.indexOf(':]', i + 2) : -1;
+      if (posix < 0) return 'a class inside a class';
+      i = posix + 1;
+    } else if ((c === '&' || c === '~' || c === '-') && source[i + 1] === c) {
+      return `the class set operation "${c}${c}"`;
+    }
+  }
+  return undefined;
 }

@@ -29,6 +29,7 @@ export interface OutgoingRecord {
  */
 export class AckedSender {
   readonly #lanes: Lane[];
+  readonly #newProducer: () => Producer;
   #queue: { record: OutgoingRecord; resolve: () => void; reject: (err: unknown) => void }[] = [];
   #closing: Promise<void> | undefined;
   readonly #maxBatch: number;
@@ -49,9 +50,9 @@ export class AckedSender {
   constructor(kafka: Kafka, options: { maxBatch?: number; maxBatchBytes?: number; compression?: HandoffCompression; lanes?: number; logger?: Logger } = {}) {
     // Keyed by app id with Java's murmur2, like the socket servers' producers.
     const lanes = Math.max(1, options.lanes ?? 2);
-    this.#lanes = Array.from({ length: lanes }, () => ({
-      producer: kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner }),
-    }));
+    this.#newProducer = () =>
+      kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+    this.#lanes = Array.from({ length: lanes }, () => ({ producer: this.#newProducer() }));
     this.#maxBatch = options.maxBatch ?? 500;
     this.#maxBatchBytes = options.maxBatchBytes ?? 768 * 1024;
     this.#compressionSetting = options.compression ?? 'lz4';
@@ -99,16 +100,26 @@ export class AckedSender {
         await lane.producer.sendBatch({ acks: -1, compression: this.#compressionType(), topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
         for (const item of batch) item.resolve();
       } catch (err) {
+        this.#renew(lane);
         if (batch.length > 1 && refusesRecords(err)) {
           // The broker refused a record it will never take (too large for the topic,
           // invalid), and with it the whole request. Sent one by one, only that record
-          // fails; the others would otherwise share its fate on every try.
+          // fails; the others would otherwise share its fate on every try. Any other
+          // error ends the pass: it is not about a record, and each one-by-one send
+          // would wait out kafkajs' retries for it in turn.
+          let failure: unknown;
           for (const item of batch) {
+            if (failure !== undefined) {
+              item.reject(failure);
+              continue;
+            }
             try {
               await this.#sendOne(lane, item.record);
               item.resolve();
             } catch (one) {
               item.reject(one);
+              if (refusesRecords(one)) this.#renew(lane);
+              else failure = one;
             }
           }
         } else {
@@ -118,8 +129,26 @@ export class AckedSender {
     }
   }
 
+  /**
+   * Gives the lane a new producer after a failed request. kafkajs' idempotent producer
+   * winds back the sequence numbers of every partition of a failed request, also of the
+   * partitions the broker did append; the next request to those partitions then reuses
+   * sequence numbers the broker has seen, is refused as out of order, and every later one
+   * too. A new producer gets a new producer id from the broker and starts its sequences
+   * afresh. (Records of the failed request that were appended are sent again when their
+   * hand-off is retried: duplicates, never loss.)
+   */
+  #renew(lane: Lane): void {
+    const old = lane.producer;
+    const wasConnected = lane.connected;
+    lane.producer = this.#newProducer();
+    lane.connected = undefined;
+    if (wasConnected) void wasConnected.then(() => old.disconnect()).catch(() => undefined);
+  }
+
   async #sendOne(lane: Lane, record: OutgoingRecord): Promise<void> {
     const { topic, key, value, headers } = record;
+    await this.#connect(lane);
     await lane.producer.sendBatch({ acks: -1, compression: this.#compressionType(), topicMessages: [{ topic, messages: [{ key, value, ...(headers ? { headers } : {}) }] }] });
   }
 

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { IHeaders } from 'kafkajs';
 import { errorMessage } from '../errors.js';
 import { threadLogger } from '../observability/thread-log.js';
-import { AckedSender } from './acked-sender.js';
+import { AckedSender, kafkaErrorType } from './acked-sender.js';
 import { createKafka } from './client.js';
 import type { SenderInit, SenderReply, SenderRequest } from './threaded-sender.js';
 
@@ -29,7 +29,11 @@ const asKey = (key: string | Uint8Array): string | Buffer => (typeof key === 'st
 function settle(id: number, work: Promise<void>): void {
   work.then(
     () => post({ type: 'done', id }),
-    (err: unknown) => post({ type: 'fail', id, message: errorMessage(err) }),
+    (err: unknown) => {
+      // The broker's error type crosses the thread too: the service counts hand-off errors by it.
+      const kafkaType = kafkaErrorType(err);
+      post({ type: 'fail', id, message: errorMessage(err), ...(kafkaType === undefined ? {} : { kafkaType }) });
+    },
   );
 }
 

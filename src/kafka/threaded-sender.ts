@@ -22,7 +22,10 @@ export type SenderRequest =
   | { type: 'close'; id: number };
 
 /** Hand-off thread → main thread. */
-export type SenderReply = { type: 'done'; id: number } | { type: 'fail'; id: number; message: string } | { type: 'log'; line: string };
+export type SenderReply =
+  | { type: 'done'; id: number }
+  | { type: 'fail'; id: number; message: string; /** kafkajs' `type` of the broker error, when there was one. */ kafkaType?: string }
+  | { type: 'log'; line: string };
 
 /** Sends records with the broker's acknowledgement: `AckedSender`, or its threaded twin. */
 export interface RecordSender {
@@ -136,7 +139,7 @@ export class ThreadedSender implements RecordSender {
       const pending = this.#pending.get(message.id);
       this.#pending.delete(message.id);
       if (message.type === 'done') pending?.resolve();
-      else pending?.reject(new Error(message.message));
+      else pending?.reject(Object.assign(new Error(message.message), message.kafkaType === undefined ? {} : { type: message.kafkaType }));
     });
     worker.on('error', (err) => this.#logger.error({ err: err.message }, 'hand-off thread failed'));
     worker.on('exit', (code) => {

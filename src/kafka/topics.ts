@@ -123,7 +123,11 @@ export async function ensureTopics(admin: Admin, config: TopicsConfig): Promise<
     // head: the topics made here take a record HANDOFF_OVERHEAD_BYTES larger than the
     // events topic does, so that even an event as large as that topic allows (sent alone)
     // can be handed off. With equal limits its hand-off would be refused for good.
-    const eventsLimit = (await maxMessageBytes(admin, [names.events])).get(names.events);
+    // Without leave to describe the events topic, the new topics get the broker's default.
+    const eventsLimit = await maxMessageBytes(admin, [names.events]).then(
+      (limits) => limits.get(names.events),
+      () => undefined,
+    );
     const entries = eventsLimit === undefined ? [] : [{ name: 'max.message.bytes', value: String(eventsLimit + HANDOFF_OVERHEAD_BYTES) }];
     outcomes.push(...(await Promise.all(handoffTopics.map((t) => create(t, entries)))));
   }

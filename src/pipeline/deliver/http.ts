@@ -158,7 +158,7 @@ export function createHttpDeliverer(options: HttpDelivererOptions = {}): HttpDel
       const retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
       let message = status >= 300 && status < 400 ? `HTTP ${status} (redirects are not followed)` : `HTTP ${status}`;
       // Masked before it is cut to length: a secret across the cut would otherwise survive in part.
-      const text = head === undefined ? '(body not received in time)' : snippet(redact(head.toString('utf8'), secrets()));
+      const text = head === undefined ? '(body not received: it broke off or was too slow)' : snippet(redact(head.toString('utf8'), secrets()));
       if (text !== '') message += `: ${text}`;
       return fail('http_status', message, retryAfterMs === undefined ? { statusCode: status } : { statusCode: status, retryAfterMs });
     } catch (err) {

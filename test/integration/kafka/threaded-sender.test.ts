@@ -1,8 +1,10 @@
 import { test } from 'node:test';
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../../src/observability/logger.js';
+import { kafkaErrorType } from '../../../src/kafka/acked-sender.js';
 import { ThreadedSender } from '../../../src/kafka/threaded-sender.js';
 import { brokers, createTopics, uniqueName } from '../../helpers/kafka.js';
 import { readTopic } from '../retry/support.js';
@@ -99,4 +101,19 @@ test('a hand-off thread that dies on every start is restarted a handful of times
   const afterClose = exits();
   await sleep(1_700);
   assert.equal(exits(), afterClose, 'no thread started after close()');
+});
+
+test('a send the broker refuses rejects with the broker\'s error type, across the thread', async (t) => {
+  const topic = uniqueName('threaded-sender-refused');
+  await createTopics(t, [topic], 1, { 'max.message.bytes': '2000' });
+  const sender = new ThreadedSender({ brokers: brokers(), clientId: uniqueName('ts'), logger: silent });
+  t.after(() => sender.close());
+  await sender.connect();
+  // Random bytes: hand-offs are LZ4-compressed, and a run of one byte would shrink under the limit.
+  const err = await sender.send({ topic, key: 'app', value: randomBytes(5000) }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof Error, 'the send is refused');
+  assert.equal(kafkaErrorType(err), 'MESSAGE_TOO_LARGE');
 });
