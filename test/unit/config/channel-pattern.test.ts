@@ -47,6 +47,18 @@ test('matching takes linear time: a pattern that backtracks exponentially in Jav
   assert.equal(pattern.test('private-ab-cd'), true);
 });
 
+test('Rust class syntax that RE2 would read differently (nested classes, set operations) is refused, not misread', () => {
+  for (const pattern of ['^[a-z&&[^x]]+$', '^[a-z--x]+$', '^[a-z~~x]$', '^[a-z[0-9]]+$']) {
+    assert.throws(() => compileChannelPattern(pattern), /Rust regex syntax that RE2 reads differently/, pattern);
+  }
+  // What means the same in both still compiles: POSIX classes, escaped brackets, a leading ] or ^].
+  for (const pattern of ['^[[:alpha:]-]+$', '^[\\[\\]]$', '^[]a]$', '^[^]a]$', '[a-]', '&&', 'a--b']) {
+    assert.doesNotThrow(() => compileChannelPattern(pattern), pattern);
+  }
+  assert.ok(matches('^[\\[\\]]$', '['));
+  assert.ok(matches('^[]a]$', ']'));
+});
+
 test('a pattern RE2 has no equivalent for (lookaround, backreferences) is refused', () => {
   assert.throws(() => compileChannelPattern('^(?=private)'), SyntaxError);
   assert.throws(() => compileChannelPattern('(a)\\1'), SyntaxError);
