@@ -11,6 +11,7 @@ const COMMANDS: Record<string, Command> = {
   start: { summary: 'run the delivery service (consumer group, retry tiers, metrics)', load: () => import('./start.js') },
   kafka: { summary: 'start | stop | status a local single-node Kafka broker (no Docker needed)', load: () => import('./kafka.js') },
   topics: { summary: 'create the events, retry and dead-letter topics', load: () => import('./topics.js') },
+  config: { summary: 'check a config file: what the service would do with it, and every warning', load: () => import('./config.js') },
   produce: { summary: 'publish NDJSON events from a file or stdin', load: () => import('./produce.js') },
   lag: { summary: 'committed offset, end offset and lag per partition, events topic and retry tiers', load: () => import('./lag.js') },
   dlq: { summary: 'list the dead-letter topic, requeue its entries once their endpoints are fixed', load: () => import('./dlq.js') },

@@ -1,0 +1,82 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/index.js';
+import type { HookstreamConfig, WebhookConfig } from '../config/types.js';
+import { topicNames } from '../kafka/topics.js';
+import type { CliIo } from './topics.js';
+
+const USAGE = `Usage: hookstream config check [--config FILE]
+
+Loads the config as "hookstream start" would, without connecting to anything: an error
+names the JSON path and the rule (exit 1); otherwise it prints what the service would do
+(topics, tiers, batching, each app's webhooks: target, events, filter) and every warning
+(Sockudo keys hookstream does not use, empty lists, ignored headers). Secrets, header
+values and URL credentials are never printed. --config FILE, else HOOKSTREAM_CONFIG.
+`;
+
+export async function run(args: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1 || positionals[0] !== 'check') {
+    io.stderr.write(`hookstream config: expected the subcommand "check"${positionals.length > 0 ? `, got "${positionals.join(' ')}"` : ''}\n\n${USAGE}`);
+    return 2;
+  }
+  const warnings: string[] = [];
+  // A ConfigError propagates: main prints its one line (path and rule) and exits 1.
+  const config = await loadConfig({ ...(values.config === undefined ? {} : { path: values.config }), onWarning: (m) => warnings.push(m) });
+  io.stdout.write(describe(config));
+  for (const w of warnings) io.stdout.write(`warning: ${w}\n`);
+  io.stdout.write(`config is valid${warnings.length > 0 ? ` (${warnings.length} warning${warnings.length === 1 ? '' : 's'})` : ''}\n`);
+  return 0;
+}
+
+/** What the service would do with this config, in a few lines; no secret in it. */
+export function describe(config: HookstreamConfig): string {
+  const names = topicNames(config);
+  const { kafka, webhooks, delivery } = config;
+  const lines = [
+    `kafka: ${kafka.brokers.join(', ')}; events ${names.events} (${kafka.partitions} partitions when created); group ${kafka.group_id}`,
+    `retry tiers: ${names.retries.map((r) => r.name).join(', ') || 'none (failures are dead-lettered at once)'}; dead letters: ${names.dlq}`,
+    `batching: ${webhooks.batching.enabled ? `${webhooks.batching.duration} ms or ${webhooks.batching.size} events` : 'off (one event per request)'}, at most ${delivery.max_body_bytes} bytes per body`,
+    `delivery: ${delivery.concurrency_per_endpoint} requests per endpoint, ${delivery.max_in_flight_events} events in flight, timeout ${delivery.request_timeout_ms} ms`,
+    `metrics: ${config.metrics.enabled ? `http://${config.metrics.host}:${config.metrics.port}/metrics` : 'off'}`,
+    `apps: ${config.apps.length}`,
+  ];
+  for (const app of config.apps) {
+    lines.push(`  ${app.id} (key ${app.key}): ${app.webhooks.length} webhook${app.webhooks.length === 1 ? '' : 's'}`);
+    for (const w of app.webhooks) lines.push(`    ${w.id}: ${target(w)}; ${selection(w)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function target(w: WebhookConfig): string {
+  if (w.target.kind === 'lambda') {
+    const t = w.target;
+    return `lambda ${t.function_name}${t.qualifier === undefined ? '' : `:${t.qualifier}`} in ${t.region} (${t.invocation_type})`;
+  }
+  // Origin and path only: user, password and query values may be credentials.
+  const url = new URL(w.target.url);
+  const hidden = url.username !== '' || url.password !== '' || url.search !== '' ? ' (credentials and query not shown)' : '';
+  const headers = Object.keys(w.headers);
+  return `${url.protocol}//${url.host}${url.pathname}${hidden}${headers.length > 0 ? `, headers ${headers.join(', ')}` : ''}`;
+}
+
+function selection(w: WebhookConfig): string {
+  const events = w.event_types.size === 0 ? 'no events' : [...w.event_types].join(', ');
+  const f = w.filter;
+  const parts = [
+    f.channel_type === undefined ? undefined : `type ${f.channel_type}`,
+    f.channel_prefix === undefined ? undefined : `prefix "${f.channel_prefix}"`,
+    f.channel_suffix === undefined ? undefined : `suffix "${f.channel_suffix}"`,
+    f.channel_pattern === undefined ? undefined : `pattern /${f.channel_pattern.source}/`,
+    f.channel_namespace === undefined ? undefined : `namespace ${f.channel_namespace}`,
+    f.channel_namespaces === undefined ? undefined : `namespaces [${f.channel_namespaces.join(', ')}]`,
+  ].filter((p) => p !== undefined);
+  return `${events}${parts.length > 0 ? `; channels: ${parts.join(', ')}` : ''}`;
+}
