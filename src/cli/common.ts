@@ -31,3 +31,27 @@ export function parseWholeNumber(text: string, flag: string): number {
   if (!Number.isSafeInteger(n)) throw new HookstreamError('HS_USAGE', `${flag}: ${JSON.stringify(text)} is not a whole number >= 0`);
   return n;
 }
+
+/**
+ * For a command with one subcommand (`topics create`, `config check`): the exit code for
+ * `--help` (0, usage on stdout) or a missing or wrong subcommand (2, said on stderr with
+ * the usage); undefined when the command should go on.
+ */
+export function singleSubcommandExit(
+  command: string,
+  subcommand: string,
+  parsed: { values: { help?: boolean | undefined }; positionals: string[] },
+  usage: string,
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+): number | undefined {
+  if (parsed.values.help) {
+    io.stdout.write(usage);
+    return 0;
+  }
+  const { positionals } = parsed;
+  if (positionals.length !== 1 || positionals[0] !== subcommand) {
+    io.stderr.write(`hookstream ${command}: expected the subcommand "${subcommand}"${positionals.length > 0 ? `, got "${positionals.join(' ')}"` : ''}\n\n${usage}`);
+    return 2;
+  }
+  return undefined;
+}

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import type { HookstreamConfig, WebhookConfig } from '../config/types.js';
 import { topicNames } from '../kafka/topics.js';
+import { singleSubcommandExit } from './common.js';
 import type { CliIo } from './topics.js';
 
 const USAGE = `Usage: hookstream config check [--config FILE]
@@ -14,19 +15,14 @@ values and URL credentials are never printed. --config FILE, else HOOKSTREAM_CON
 `;
 
 export async function run(args: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const parsed = parseArgs({
     args,
     allowPositionals: true,
     options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
   });
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1 || positionals[0] !== 'check') {
-    io.stderr.write(`hookstream config: expected the subcommand "check"${positionals.length > 0 ? `, got "${positionals.join(' ')}"` : ''}\n\n${USAGE}`);
-    return 2;
-  }
+  const exit = singleSubcommandExit('config', 'check', parsed, USAGE, io);
+  if (exit !== undefined) return exit;
+  const { values } = parsed;
   const warnings: string[] = [];
   // A ConfigError propagates: main prints its one line (path and rule) and exits 1.
   const config = await loadConfig({ ...(values.config === undefined ? {} : { path: values.config }), onWarning: (m) => warnings.push(m) });

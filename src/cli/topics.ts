@@ -3,6 +3,7 @@ import { loadConfig } from '../config/index.js';
 import { errorMessage } from '../errors.js';
 import { createKafka } from '../kafka/client.js';
 import { ensureTopics } from '../kafka/topics.js';
+import { singleSubcommandExit } from './common.js';
 
 const USAGE = `Usage: hookstream topics create --config FILE
 
@@ -29,15 +30,9 @@ export async function run(args: string[], io: CliIo = { stdout: process.stdout, 
     io.stderr.write(`hookstream topics: ${errorMessage(err)}\n\n${USAGE}`);
     return 2;
   }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1 || positionals[0] !== 'create') {
-    io.stderr.write(`hookstream topics: expected the subcommand "create"${positionals.length > 0 ? `, got "${positionals.join(' ')}"` : ''}\n\n${USAGE}`);
-    return 2;
-  }
+  const exit = singleSubcommandExit('topics', 'create', parsed, USAGE, io);
+  if (exit !== undefined) return exit;
+  const { values } = parsed;
 
   const config = await loadConfig({
     ...(values.config === undefined ? {} : { path: values.config }),
