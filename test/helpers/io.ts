@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,4 +31,31 @@ export async function tempDir(t: TestContext, prefix: string): Promise<string> {
     await rm(dir, { recursive: true, force: true });
   });
   return dir;
+}
+
+/**
+ * Runs `node <args>` until it exits by itself, collecting its output. One that is still
+ * running after `timeoutMs` is killed and reported with `code: null` (a test that expects
+ * an exit then fails instead of waiting forever); one left running is killed after the test.
+ */
+export async function runToExit(t: TestContext, args: readonly string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, args, { env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve(null);
+    }, timeoutMs);
+    child.once('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c ?? -1);
+    });
+  });
+  return { code, stdout, stderr };
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runToExit } from '../../helpers/io.js';
 import { brokers, uniqueName } from '../../helpers/kafka.js';
 
 /**
@@ -10,7 +10,7 @@ import { brokers, uniqueName } from '../../helpers/kafka.js';
  * does not exist (the sender connects, the consumer's subscribe fails) and then just
  * returns: it can only exit if start() closed everything it had opened.
  */
-test('a start that fails part-way closes what it opened: the error is thrown and the process exits by itself', async () => {
+test('a start that fails part-way closes what it opened: the error is thrown and the process exits by itself', async (t) => {
   const service = new URL('../../../src/pipeline/service.js', import.meta.url).href;
   const config = new URL('../../../src/config/index.js', import.meta.url).href;
   const logger = new URL('../../../src/observability/logger.js', import.meta.url).href;
@@ -31,21 +31,7 @@ test('a start that fails part-way closes what it opened: the error is thrown and
       process.exitCode = 3;
     }
   `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve(null);
-    }, 30_000);
-    child.on('exit', (c) => {
-      clearTimeout(timer);
-      resolve(c);
-    });
-  });
+  const { code, stdout, stderr } = await runToExit(t, ['--input-type=module', '-e', script]);
   assert.notEqual(code, null, `the process did not exit within 30 s after start() failed (it kept running half-started); stdout: ${stdout} stderr: ${stderr}`);
   assert.match(stdout, /METRICS \d+/, 'the metrics server had started before the failure');
   assert.match(stdout, /START FAILED/);
