@@ -178,7 +178,18 @@ export class AckedSender {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       await Promise.all(this.#lanes.map((lane) => lane.loop));
-      await Promise.all(this.#lanes.map((lane) => (lane.connected ? lane.producer.disconnect() : undefined)));
+      // A connect still in progress is waited out first: disconnecting under it does not
+      // stop it (kafkajs retries and connects after all), and its sockets would then keep
+      // the process alive after close().
+      await Promise.all(
+        this.#lanes.map(async (lane) => {
+          const connected = await lane.connected?.then(
+            () => true,
+            () => false,
+          );
+          if (connected) await lane.producer.disconnect();
+        }),
+      );
     })();
     return this.#closing;
   }

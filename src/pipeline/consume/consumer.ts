@@ -53,6 +53,9 @@ export class GroupConsumer {
   #stopped = false;
   /** consumer.run() was called: pause and resume need kafkajs' group state. */
   #running = false;
+  /** The `start()` in progress or done, which `stop()` waits out (see there). */
+  #starting: Promise<void> | undefined;
+  #startSettled = false;
 
   constructor(options: GroupConsumerOptions) {
     this.#o = options;
@@ -67,12 +70,32 @@ export class GroupConsumer {
       maxBytes: 2 * 1024 * 1024,
       maxWaitTimeInMs: 100,
       allowAutoTopicCreation: false,
+      // kafkajs restarts a crashed consumer on its own, also when the "crash" is our own
+      // disconnect cutting short a join in progress: without this, a consumer stopped
+      // while joining came back 300 ms later as a member nobody would ever stop, holding
+      // its partitions (heartbeating, never committing) and the process alive.
+      retry: { retries: 5, restartOnFailure: () => Promise.resolve(!this.#stopped) },
     });
     const { GROUP_JOIN, CRASH } = this.#consumer.events;
-    this.#consumer.on(GROUP_JOIN, (e) => this.#onJoin(e.payload.memberAssignment));
+    this.#consumer.on(GROUP_JOIN, (e) => {
+      // A join that completed after stop() (kafkajs restarting after a crash while we were
+      // stopping) would be a member nobody stops: leave. Not from inside this event: kafkajs
+      // marks its runner running only after the join returns, and a disconnect before that
+      // would not send the LeaveGroup.
+      if (this.#stopped) {
+        setTimeout(() => void this.#consumer.disconnect().catch(() => undefined), 0);
+        return;
+      }
+      this.#onJoin(e.payload.memberAssignment);
+    });
     this.#consumer.on(CRASH, (e) => {
       this.#joined = false;
       const { error, restart } = e.payload;
+      // A join or fetch cut short by stop() surfaces as a crash: it is the shutdown.
+      if (this.#stopped) {
+        this.#o.logger.debug({ err: error }, 'kafka consumer stopped while connecting or joining');
+        return;
+      }
       this.#o.logger.error({ err: error, restart }, 'kafka consumer crashed');
       if (!restart) this.#o.onFatal?.(error);
     });
@@ -92,7 +115,14 @@ export class GroupConsumer {
   }
 
   /** Joins the group and starts fetching; does nothing once `stop()` was called. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.#starting ??= this.#start().finally(() => {
+      this.#startSettled = true;
+    });
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
     if (this.#stopped) return;
     await this.#consumer.connect();
     // A new group starts at the earliest offset: events published before the first start are
@@ -107,6 +137,9 @@ export class GroupConsumer {
       eachBatch: (payload) => this.#eachBatch(payload),
     });
     this.#running = true;
+    // pause() or stop() came during the join (stop() waits for this start to settle).
+    if (this.#paused) this.#consumer.pause(this.#o.topics.map((topic) => ({ topic })));
+    if (this.#stopped) return;
     this.#commitTimer = setInterval(() => void this.commit(), this.#o.commitIntervalMs ?? 1000);
     this.#commitTimer.unref();
   }
@@ -121,6 +154,9 @@ export class GroupConsumer {
       tracker = new PartitionOffsets(batch.topic, batch.partition, Number(first.offset));
       this.#trackers.set(key, tracker);
     }
+    // Fetched while stopping (a join that completed during shutdown): take nothing; the
+    // records are read again by whoever owns the partition next.
+    if (this.#paused || this.#stopped) return;
     let resolved: string | undefined;
     // Checked once per batch, not per record: isStale() JSON-encodes a key on every call
     // (2.5% of a drain's CPU). The loop only awaits in #waitForRoom, which checks both
@@ -150,7 +186,11 @@ export class GroupConsumer {
       }
       resolved = message.offset;
     }
-    if (resolved !== undefined) resolveOffset(resolved);
+    // Only while the partition is still ours under the same tracker. After it was revoked
+    // and assigned again during this batch (two rebalances while it waited for room), the
+    // resolve would move the new assignment's fetch position past records that the old,
+    // detached tracker still holds, and the new tracker would commit past them.
+    if (resolved !== undefined && !tracker.detached) resolveOffset(resolved);
     const lag = Number(batch.highWatermark) - tracker.nextOffset;
     this.#o.onLag?.(batch.topic, batch.partition, Math.max(0, lag));
     await heartbeat();
@@ -195,20 +235,20 @@ export class GroupConsumer {
     return !this.#paused && !this.#stopped;
   }
 
-  /** Stops fetching every subscribed topic (shutdown). */
+  /** Stops fetching every subscribed topic (shutdown); also before the group is joined. */
   pause(): void {
     this.#wake?.();
-    if (this.#paused || !this.#running) return;
+    if (this.#paused) return;
     this.#paused = true;
-    this.#consumer.pause(this.#o.topics.map((topic) => ({ topic })));
+    if (this.#running) this.#consumer.pause(this.#o.topics.map((topic) => ({ topic })));
   }
 
   /** Lets a batch that waits for room go on, and undoes `pause()`. */
   resume(): void {
     this.#wake?.();
-    if (!this.#paused || this.#stopped || !this.#running) return;
+    if (!this.#paused || this.#stopped) return;
     this.#paused = false;
-    this.#consumer.resume(this.#o.topics.map((topic) => ({ topic })));
+    if (this.#running) this.#consumer.resume(this.#o.topics.map((topic) => ({ topic })));
   }
 
   #onJoin(assignment: Record<string, number[]>): void {
@@ -262,9 +302,15 @@ export class GroupConsumer {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    const startInProgress = this.#starting !== undefined && !this.#startSettled;
     this.#wake?.();
     if (this.#commitTimer) clearInterval(this.#commitTimer);
     for (const timer of this.#waits.values()) clearTimeout(timer);
+    // A start() still connecting or joining is waited out first. A disconnect under it
+    // does not stop it: kafkajs reconnects a connect in progress, and a join it cuts short
+    // leaves the new member in the group, unseen, until its session times out (30 s in
+    // which the group cannot rebalance). Once joined, disconnect() leaves the group.
+    if (startInProgress) await this.#starting?.catch(() => undefined);
     await this.#committing;
     await this.commit();
     await this.#consumer.disconnect();
