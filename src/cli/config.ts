@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import type { HookstreamConfig, WebhookConfig } from '../config/types.js';
+import { kafkaConnection } from '../kafka/client.js';
 import { topicNames } from '../kafka/topics.js';
 import { singleSubcommandExit } from './common.js';
 import type { CliIo } from './topics.js';
@@ -26,6 +27,8 @@ export async function run(args: string[], io: CliIo = { stdout: process.stdout, 
   const warnings: string[] = [];
   // A ConfigError propagates: main prints its one line (path and rule) and exits 1.
   const config = await loadConfig({ ...(values.config === undefined ? {} : { path: values.config }), onWarning: (m) => warnings.push(m) });
+  // The TLS files are read as the service would read them: an unreadable one fails here.
+  kafkaConnection(config.kafka);
   io.stdout.write(describe(config));
   for (const w of warnings) io.stdout.write(`warning: ${w}\n`);
   io.stdout.write(`config is valid${warnings.length > 0 ? ` (${warnings.length} warning${warnings.length === 1 ? '' : 's'})` : ''}\n`);
@@ -38,6 +41,7 @@ export function describe(config: HookstreamConfig): string {
   const { kafka, webhooks, delivery } = config;
   const lines = [
     `kafka: ${kafka.brokers.join(', ')}; events ${names.events} (${kafka.partitions} partitions when created); group ${kafka.group_id}`,
+    `kafka security: ${security(kafka)}`,
     `retry tiers: ${names.retries.map((r) => r.name).join(', ') || 'none (failures are dead-lettered at once)'}; dead letters: ${names.dlq}`,
     `batching: ${webhooks.batching.enabled ? `${webhooks.batching.duration} ms or ${webhooks.batching.size} events` : 'off (one event per request)'}, at most ${delivery.max_body_bytes} bytes per body`,
     `delivery: ${delivery.concurrency_per_endpoint} requests per endpoint, ${delivery.max_in_flight_events} events in flight, timeout ${delivery.request_timeout_ms} ms`,
@@ -49,6 +53,16 @@ export function describe(config: HookstreamConfig): string {
     for (const w of app.webhooks) lines.push(`    ${w.id}: ${target(w)}; ${selection(w)}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** TLS and SASL settings; the SASL password only as "set". */
+function security(kafka: HookstreamConfig['kafka']): string {
+  const tls = kafka.ssl;
+  const tlsText = !tls
+    ? 'plain TCP (no TLS)'
+    : `TLS (${tls.ca_file === undefined ? "the system's CAs" : `CA ${tls.ca_file}`}${tls.cert_file === undefined ? '' : `, client certificate ${tls.cert_file}`}${tls.reject_unauthorized ? '' : ', ANY certificate accepted'})`;
+  const sasl = kafka.sasl;
+  return `${tlsText}; ${sasl ? `SASL ${sasl.mechanism} as ${sasl.username} (password set)` : 'no SASL'}`;
 }
 
 function target(w: WebhookConfig): string {

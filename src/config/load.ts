@@ -4,10 +4,13 @@ import { ConfigError, HookstreamError, errorMessage } from '../errors.js';
 import { DEFAULTS, SOCKUDO_APP_KEYS, SOCKUDO_TOP_LEVEL_KEYS } from './defaults.js';
 import { HANDOFF_COMPRESSIONS } from '../kafka/compression.js';
 import { compileChannelPattern } from './channel-pattern.js';
+import { SASL_MECHANISMS } from './types.js';
 import type {
   AppConfig,
   ChannelType,
   HookstreamConfig,
+  KafkaSaslConfig,
+  KafkaTlsConfig,
   WebhookConfig,
   WebhookFilter,
   WebhookTarget,
@@ -82,7 +85,7 @@ export function parseConfig(raw: Json, options: { env?: NodeJS.ProcessEnv; onWar
   }
 
   const kafkaRaw = optObj(root.kafka, '$.kafka');
-  strictKeys(kafkaRaw, '$.kafka', ['brokers', 'client_id', 'group_id', 'topic', 'partitions', 'replication_factor', 'handoff_compression']);
+  strictKeys(kafkaRaw, '$.kafka', ['brokers', 'client_id', 'group_id', 'topic', 'partitions', 'replication_factor', 'handoff_compression', 'ssl', 'sasl']);
   let brokers = kafkaRaw.brokers === undefined ? [...DEFAULTS.kafka.brokers] : stringArray(kafkaRaw.brokers, '$.kafka.brokers', { nonEmpty: true });
   if (env.KAFKA_BROKERS !== undefined && env.KAFKA_BROKERS.trim() !== '') {
     brokers = env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
@@ -94,7 +97,7 @@ export function parseConfig(raw: Json, options: { env?: NodeJS.ProcessEnv; onWar
   if (!/^[a-zA-Z0-9._-]{1,200}$/.test(topic)) {
     throw new ConfigError('$.kafka.topic', 'must be 1-200 characters of letters, digits, ".", "_" or "-" (Kafka topic rules)');
   }
-  const kafka = {
+  const kafkaBase = {
     brokers,
     client_id: str(kafkaRaw.client_id, '$.kafka.client_id', DEFAULTS.kafka.client_id),
     group_id: str(kafkaRaw.group_id, '$.kafka.group_id', DEFAULTS.kafka.group_id),
@@ -103,6 +106,12 @@ export function parseConfig(raw: Json, options: { env?: NodeJS.ProcessEnv; onWar
     replication_factor: int(kafkaRaw.replication_factor, '$.kafka.replication_factor', DEFAULTS.kafka.replication_factor, 1, 100),
     handoff_compression: oneOf(kafkaRaw.handoff_compression, '$.kafka.handoff_compression', HANDOFF_COMPRESSIONS, DEFAULTS.kafka.handoff_compression),
   };
+  const ssl = parseTls(kafkaRaw.ssl);
+  const sasl = parseSasl(kafkaRaw.sasl, env);
+  if (sasl?.mechanism === 'plain' && !ssl) {
+    warn('$.kafka.sasl: mechanism "plain" without kafka.ssl sends the password in clear text; use it only on a trusted network');
+  }
+  const kafka = { ...kafkaBase, ...(ssl ? { ssl } : {}), ...(sasl ? { sasl } : {}) };
 
   const retryRaw = optObj(root.retry, '$.retry');
   strictKeys(retryRaw, '$.retry', ['delays_ms']);
@@ -160,6 +169,44 @@ export function parseConfig(raw: Json, options: { env?: NodeJS.ProcessEnv; onWar
 
   const apps = parseApps(root.app_manager, delivery.request_timeout_ms, warn);
   return { kafka, retry: { delays_ms: delays }, metrics, webhooks: { batching }, delivery, apps };
+}
+
+/** `kafka.ssl`: true, false, or an object of PEM file paths (read when a client is made). */
+function parseTls(v: Json): KafkaTlsConfig | undefined {
+  if (v === undefined || v === false) return undefined;
+  if (v === true) return { reject_unauthorized: true };
+  const raw = obj(v, '$.kafka.ssl');
+  strictKeys(raw, '$.kafka.ssl', ['ca_file', 'cert_file', 'key_file', 'reject_unauthorized']);
+  const tls: KafkaTlsConfig = { reject_unauthorized: bool(raw.reject_unauthorized, '$.kafka.ssl.reject_unauthorized', true) };
+  for (const key of ['ca_file', 'cert_file', 'key_file'] as const) {
+    if (raw[key] !== undefined) tls[key] = str(raw[key], `$.kafka.ssl.${key}`);
+  }
+  if ((tls.cert_file === undefined) !== (tls.key_file === undefined)) {
+    throw new ConfigError(`$.kafka.ssl.${tls.cert_file === undefined ? 'cert_file' : 'key_file'}`, 'cert_file and key_file go together (a client certificate and its key)');
+  }
+  return tls;
+}
+
+/**
+ * `kafka.sasl`, with each field overridable from the environment, so that the password
+ * need not be in the config file (a Kubernetes secret as `KAFKA_SASL_PASSWORD`).
+ */
+function parseSasl(v: Json, env: NodeJS.ProcessEnv): KafkaSaslConfig | undefined {
+  const raw = optObj(v, '$.kafka.sasl');
+  strictKeys(raw, '$.kafka.sasl', ['mechanism', 'username', 'password']);
+  const fromEnv = (name: string): string | undefined => (env[name] !== undefined && env[name] !== '' ? env[name] : undefined);
+  const mechanism = fromEnv('KAFKA_SASL_MECHANISM') ?? raw.mechanism;
+  const username = fromEnv('KAFKA_SASL_USERNAME') ?? raw.username;
+  const password = fromEnv('KAFKA_SASL_PASSWORD') ?? raw.password;
+  if (mechanism === undefined && username === undefined && password === undefined) return undefined;
+  const path = (key: string, envName: string): string => `$.kafka.sasl.${key} (or ${envName})`;
+  if (mechanism === undefined) throw new ConfigError(path('mechanism', 'KAFKA_SASL_MECHANISM'), `is required with SASL credentials: one of ${SASL_MECHANISMS.map((m) => JSON.stringify(m)).join(', ')}`);
+  const m = typeof mechanism === 'string' ? mechanism.toLowerCase() : mechanism;
+  return {
+    mechanism: oneOf(m, path('mechanism', 'KAFKA_SASL_MECHANISM'), SASL_MECHANISMS, 'plain'),
+    username: str(username, path('username', 'KAFKA_SASL_USERNAME')),
+    password: str(password, path('password', 'KAFKA_SASL_PASSWORD')),
+  };
 }
 
 function parseApps(raw: Json, defaultTimeout: number, warn: (m: string) => void): AppConfig[] {

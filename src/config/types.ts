@@ -61,6 +61,32 @@ export interface KafkaConfig {
   replication_factor: number;
   /** Compression of the records hookstream writes to the retry tiers and the dead-letter topic. */
   handoff_compression: HandoffCompression;
+  /** TLS to the brokers; absent: plain TCP. */
+  ssl?: KafkaTlsConfig;
+  /** SASL authentication with the brokers; absent: none. */
+  sasl?: KafkaSaslConfig;
+}
+
+/** `kafka.ssl`: `true` is `{}` (the system's trusted CAs, certificates verified). */
+export interface KafkaTlsConfig {
+  /** PEM file of the CA(s) that signed the brokers' certificates, instead of the system's. */
+  ca_file?: string;
+  /** PEM client certificate and its key, for brokers that require TLS client authentication. */
+  cert_file?: string;
+  key_file?: string;
+  /** false accepts any broker certificate: for tests only, it allows a man in the middle. */
+  reject_unauthorized: boolean;
+}
+
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+/** `kafka.sasl`, each field also from `KAFKA_SASL_MECHANISM`, `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD`. */
+export interface KafkaSaslConfig {
+  mechanism: SaslMechanism;
+  username: string;
+  /** A secret: never logged, never printed by `config check`. */
+  password: string;
 }
 
 export interface BatchingConfig {

@@ -1,6 +1,16 @@
-import { Kafka, logLevel, type LogEntry, type RetryOptions, type logCreator } from 'kafkajs';
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { Kafka, logLevel, type LogEntry, type RetryOptions, type SASLOptions, type logCreator } from 'kafkajs';
 import { pino, type Logger } from 'pino';
+import type { KafkaConfig } from '../config/types.js';
+import { ConfigError, errorMessage } from '../errors.js';
 import { registerCodecs } from './compression.js';
+
+/** How to reach the brokers beyond their addresses: TLS and SASL, as kafkajs takes them. */
+export interface KafkaConnection {
+  ssl?: ConnectionOptions;
+  sasl?: SASLOptions;
+}
 
 export interface CreateKafkaOptions {
   /** Bootstrap brokers as `host:port`. */
@@ -18,6 +28,8 @@ export interface CreateKafkaOptions {
    * @defaultValue kafkajs' own: 5 retries from 300 ms, at most 30 s
    */
   retry?: RetryOptions;
+  /** TLS and SASL (see `kafkaConnection`). @defaultValue plain TCP, no authentication */
+  connection?: KafkaConnection;
 }
 
 /**
@@ -35,7 +47,39 @@ export function createKafka(options: CreateKafkaOptions): Kafka {
     logLevel: kafkaLevelFor(logger.level),
     logCreator: pinoLogCreator(logger),
     ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.connection?.ssl ? { ssl: options.connection.ssl } : {}),
+    ...(options.connection?.sasl ? { sasl: options.connection.sasl } : {}),
   });
+}
+
+/**
+ * The TLS and SASL settings of `kafka.ssl` and `kafka.sasl`, with the PEM files read. A
+ * file that cannot be read is a config error naming the setting, at start-up, instead of
+ * a TLS failure on every connection attempt.
+ */
+export function kafkaConnection(kafka: Pick<KafkaConfig, 'ssl' | 'sasl'>): KafkaConnection {
+  const out: KafkaConnection = {};
+  if (kafka.ssl) {
+    const { ca_file, cert_file, key_file, reject_unauthorized } = kafka.ssl;
+    const read = (file: string, key: string): string => {
+      try {
+        return readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new ConfigError(`$.kafka.ssl.${key}`, `cannot read ${file}: ${errorMessage(err)}`);
+      }
+    };
+    out.ssl = {
+      rejectUnauthorized: reject_unauthorized,
+      ...(ca_file !== undefined ? { ca: read(ca_file, 'ca_file') } : {}),
+      ...(cert_file !== undefined ? { cert: read(cert_file, 'cert_file') } : {}),
+      ...(key_file !== undefined ? { key: read(key_file, 'key_file') } : {}),
+    };
+  }
+  if (kafka.sasl) {
+    const { mechanism, username, password } = kafka.sasl;
+    out.sasl = { mechanism, username, password };
+  }
+  return out;
 }
 
 /** Maps a pino level name to the most verbose kafkajs level that pino would still write. */

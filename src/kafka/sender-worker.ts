@@ -18,7 +18,7 @@ if (!port) throw new Error('kafka/sender-worker.js runs as a worker thread of a 
 const init = workerData as SenderInit;
 const post = (message: SenderReply): void => port.postMessage(message);
 const logger = threadLogger(init.logLevel, (line) => post({ type: 'log', line }));
-const sender = new AckedSender(createKafka({ brokers: init.brokers, clientId: init.clientId, logger }), { compression: init.compression, logger });
+const sender = new AckedSender(createKafka({ brokers: init.brokers, clientId: init.clientId, connection: init.connection, logger }), { compression: init.compression, logger });
 
 logger.info('hand-off thread ready');
 

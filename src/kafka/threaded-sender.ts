@@ -5,12 +5,14 @@ import type { Logger } from '../observability/logger.js';
 import { relayLogLine } from '../observability/thread-log.js';
 import { Respawner } from '../thread-respawn.js';
 import type { OutgoingRecord } from './acked-sender.js';
+import type { KafkaConnection } from './client.js';
 import type { HandoffCompression } from './compression.js';
 
 /** What the hand-off thread starts with. */
 export interface SenderInit {
   brokers: string[];
   clientId: string;
+  connection: KafkaConnection;
   compression: HandoffCompression;
   logLevel: string;
 }
@@ -78,10 +80,10 @@ export class ThreadedSender implements RecordSender {
    * @param options.workerUrl - the hand-off thread's script. Tests pass one that fails at
    *   start, to check that such a thread is not restarted in a tight loop. @internal
    */
-  constructor(options: { brokers: string[]; clientId: string; compression?: HandoffCompression; logger: Logger; workerUrl?: URL }) {
+  constructor(options: { brokers: string[]; clientId: string; connection?: KafkaConnection; compression?: HandoffCompression; logger: Logger; workerUrl?: URL }) {
     this.#logger = options.logger;
     this.#workerUrl = options.workerUrl ?? new URL('./sender-worker.js', import.meta.url);
-    this.#init = { brokers: options.brokers, clientId: options.clientId, compression: options.compression ?? 'lz4', logLevel: options.logger.level };
+    this.#init = { brokers: options.brokers, clientId: options.clientId, connection: options.connection ?? {}, compression: options.compression ?? 'lz4', logLevel: options.logger.level };
     this.#worker = this.#spawn();
   }
 

@@ -8,7 +8,7 @@ import { eventRuleViolation, keepsEventRules } from '../contract/event-rules.js'
 import { errorMessage } from '../errors.js';
 import { AckedSender, kafkaErrorType } from '../kafka/acked-sender.js';
 import { ThreadedSender, type RecordSender } from '../kafka/threaded-sender.js';
-import { createKafka } from '../kafka/client.js';
+import { createKafka, kafkaConnection } from '../kafka/client.js';
 import { formatDelay, topicNames, type TopicNames } from '../kafka/topics.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
@@ -115,10 +115,11 @@ export class HookstreamService {
       (threads > 0
         ? new ThreadedDeliverer({ threads, http, logger })
         : lazyDeliverer(async () => (await import('./deliver/index.js')).createDeliverer({ http, logger })));
-    const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, logger });
+    const connection = kafkaConnection(config.kafka);
+    const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, connection, logger });
     this.#sender =
       threads > 0
-        ? new ThreadedSender({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, compression: config.kafka.handoff_compression, logger })
+        ? new ThreadedSender({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, connection, compression: config.kafka.handoff_compression, logger })
         : new AckedSender(kafka, { compression: config.kafka.handoff_compression, logger });
     const common = {
       kafka,

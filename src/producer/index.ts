@@ -7,3 +7,4 @@ export { PRODUCER_DEFAULTS, type BufferFullPolicy, type ProducerOptions } from '
 export { validateEvent, type EventDefaults, type PublishEvent } from './validate.js';
 export { EventValidationError, HookstreamError } from '../errors.js';
 export type { WebhookEvent } from '../contract/types.js';
+export type { KafkaConnection } from '../kafka/client.js';

@@ -1,6 +1,7 @@
 import type { RetryOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import { HookstreamError } from '../errors.js';
+import type { KafkaConnection } from '../kafka/client.js';
 
 export type BufferFullPolicy = 'reject' | 'wait';
 
@@ -63,6 +64,12 @@ export interface ProducerOptions {
    * @defaultValue kafkajs' own: 5 retries from 300 ms, at most 30 s
    */
   retry?: RetryOptions;
+  /**
+   * TLS and SASL to the brokers, as kafkajs takes them (`ssl`: `true` or Node TLS options;
+   * `sasl`: `{ mechanism, username, password }`, ...).
+   * @defaultValue plain TCP, no authentication
+   */
+  connection?: KafkaConnection;
 }
 
 export interface ResolvedProducerOptions {
@@ -77,6 +84,7 @@ export interface ResolvedProducerOptions {
   onBufferFull: BufferFullPolicy;
   logger: Logger | undefined;
   retry: RetryOptions | undefined;
+  connection: KafkaConnection | undefined;
 }
 
 export const PRODUCER_DEFAULTS = {
@@ -117,5 +125,6 @@ export function resolveProducerOptions(options: ProducerOptions): ResolvedProduc
     onBufferFull,
     logger: options.logger,
     retry: options.retry,
+    connection: options.connection,
   };
 }

@@ -110,6 +110,7 @@ class BatchingProducer implements Producer {
       clientId: opts.clientId,
       logger: this.logger,
       ...(opts.retry ? { retry: opts.retry } : {}),
+      ...(opts.connection ? { connection: opts.connection } : {}),
     });
     this.kafkaProducer = kafka.producer({
       idempotent: true,

@@ -86,13 +86,22 @@ export async function start(options: StartOptions = {}): Promise<StartResult> {
 
   await mkdir(paths.logs, { recursive: true });
   await mkdir(paths.data, { recursive: true });
-  await writeFile(paths.properties, serverProperties({ port, controllerPort, dataDir: paths.data, host: DEFAULT_HOST }));
+  const properties = serverProperties({
+    port,
+    controllerPort,
+    dataDir: paths.data,
+    host: DEFAULT_HOST,
+    ...(options.extraListeners ? { extraListeners: options.extraListeners } : {}),
+    ...(options.extraProperties ? { extraProperties: options.extraProperties } : {}),
+  });
+  await writeFile(paths.properties, properties);
   await writeFile(paths.log4j, log4j2Properties());
   const logOpts = [`-Dkafka.logs.dir=${paths.logs}`, `-Dlog4j2.configurationFile=${paths.log4j}`];
 
   if (!existsSync(join(paths.data, 'meta.properties'))) {
     progress(`Formatting storage in ${paths.data}...`);
-    await formatStorage(java, [...logOpts, '-cp', classpath], paths, options.signal);
+    const scram = (options.scramUsers ?? []).flatMap((u) => ['--add-scram', `${u.mechanism}=[name=${u.username},password=${u.password}]`]);
+    await formatStorage(java, [...logOpts, '-cp', classpath], paths, options.signal, scram);
   }
 
   const jvmArgs = [
@@ -262,8 +271,8 @@ async function logExcerpt(paths: BrokerPaths): Promise<string> {
   return log !== '' ? `Last lines of ${join(paths.logs, 'server.log')}:\n${log}` : `(no output in ${paths.logs})`;
 }
 
-function formatStorage(java: string, jvmArgs: string[], paths: BrokerPaths, abort: AbortSignal | undefined): Promise<void> {
-  const args = ['-Xmx256m', ...jvmArgs, 'kafka.tools.StorageTool', 'format', '--ignore-formatted', '-t', randomClusterId(), '-c', paths.properties];
+function formatStorage(java: string, jvmArgs: string[], paths: BrokerPaths, abort: AbortSignal | undefined, extraArgs: readonly string[] = []): Promise<void> {
+  const args = ['-Xmx256m', ...jvmArgs, 'kafka.tools.StorageTool', 'format', '--ignore-formatted', '-t', randomClusterId(), '-c', paths.properties, ...extraArgs];
   return new Promise((resolvePromise, reject) => {
     execFile(java, args, { cwd: paths.dir, signal: abort, maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (!err) return resolvePromise();

@@ -1,3 +1,4 @@
+import type { ExtraListener } from './properties.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -43,6 +44,14 @@ export interface StartOptions {
   onProgress?: ProgressListener;
   /** Aborting stops a broker that is still starting and rejects. */
   signal?: AbortSignal;
+  /**
+   * For tests of secured connections: listeners besides PLAINTEXT, settings added to
+   * server.properties (TLS keystore, SASL JAAS), and SCRAM users created when the storage
+   * is formatted (KRaft keeps SCRAM credentials in its metadata log).
+   */
+  extraListeners?: readonly ExtraListener[];
+  extraProperties?: Readonly<Record<string, string>>;
+  scramUsers?: readonly { mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string }[];
 }
 
 export interface StartResult {

@@ -31,22 +31,35 @@ export interface ServerPropertiesInput {
   host?: string;
   /** @defaultValue 1 */
   nodeId?: number;
+  /** Listeners besides PLAINTEXT (tests of TLS and SASL); their settings go in `extraProperties`. */
+  extraListeners?: readonly ExtraListener[];
+  /** Added after the generated settings (a key given twice: Kafka takes the last). */
+  extraProperties?: Readonly<Record<string, string>>;
+}
+
+/** A listener named `name` (also its security protocol) on `host:port`. */
+export interface ExtraListener {
+  name: 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+  port: number;
 }
 
 export function serverProperties(input: ServerPropertiesInput): string {
   const host = input.host ?? '127.0.0.1';
   const nodeId = input.nodeId ?? 1;
+  const extra = input.extraListeners ?? [];
+  const extraAt = extra.map((l) => `,${l.name}://${host}:${l.port}`).join('');
   const settings: Array<[string, string]> = [
     ['process.roles', 'broker,controller'],
     ['node.id', String(nodeId)],
     ['controller.quorum.voters', `${nodeId}@${host}:${input.controllerPort}`],
-    ['listeners', `PLAINTEXT://${host}:${input.port},CONTROLLER://${host}:${input.controllerPort}`],
-    ['advertised.listeners', `PLAINTEXT://${host}:${input.port}`],
+    ['listeners', `PLAINTEXT://${host}:${input.port},CONTROLLER://${host}:${input.controllerPort}${extraAt}`],
+    ['advertised.listeners', `PLAINTEXT://${host}:${input.port}${extraAt}`],
     ['inter.broker.listener.name', 'PLAINTEXT'],
     ['controller.listener.names', 'CONTROLLER'],
-    ['listener.security.protocol.map', 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT'],
+    ['listener.security.protocol.map', ['CONTROLLER:PLAINTEXT', 'PLAINTEXT:PLAINTEXT', ...extra.map((l) => `${l.name}:${l.name}`)].join(',')],
     ['log.dirs', input.dataDir],
     ...Object.entries(SINGLE_NODE_SETTINGS),
+    ...Object.entries(input.extraProperties ?? {}),
   ];
   const header = '# Written by hookstream (src/kafka/local) on every start; edits are overwritten.\n';
   return header + settings.map(([key, value]) => `${key}=${escapeValue(value)}`).join('\n') + '\n';

@@ -60,3 +60,21 @@ test('config check names the JSON path and rule of an invalid config and exits 1
   assert.equal(wrong.status, 2);
   assert.match(wrong.stderr, /expected the subcommand "check", got "lint"/);
 });
+
+test('config check shows the Kafka TLS and SASL settings without the password, and refuses a TLS file it cannot read', async (t) => {
+  const dir = await tempDir(t, 'hs-config-check-');
+  const ca = join(dir, 'ca.pem');
+  await writeFile(ca, '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n');
+  const app = { id: 'a', key: 'k', secret: 's', webhooks: [{ url: 'https://hooks.example.test/h', event_types: ['x'] }] };
+  const file = join(dir, 'config.json');
+  await writeFile(file, JSON.stringify({ kafka: { ssl: { ca_file: ca }, sasl: { mechanism: 'scram-sha-512', username: 'svc' } }, app_manager: { array: { apps: [app] } } }));
+  const r = spawnSync(process.execPath, [main, 'config', 'check', '--config', file], { encoding: 'utf8', env: { ...process.env, KAFKA_BROKERS: '', KAFKA_SASL_PASSWORD: 'SASL-PASS-111' } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(r.stdout.includes(`kafka security: TLS (CA ${ca}); SASL scram-sha-512 as svc (password set)`), r.stdout);
+  assert.ok(!r.stdout.includes('SASL-PASS-111') && !r.stderr.includes('SASL-PASS-111'), 'the SASL password is printed');
+
+  await writeFile(file, JSON.stringify({ kafka: { ssl: { ca_file: join(dir, 'missing.pem') } }, app_manager: { array: { apps: [app] } } }));
+  const missing = run('config', 'check', '--config', file);
+  assert.equal(missing.status, 1, missing.stdout);
+  assert.match(missing.stderr, /\$\.kafka\.ssl\.ca_file: cannot read .*missing\.pem/);
+});
