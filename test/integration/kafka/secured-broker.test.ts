@@ -8,9 +8,10 @@ import { parseConfig } from '../../../src/config/index.js';
 import { createKafka, kafkaConnection } from '../../../src/kafka/client.js';
 import { findJava, freePort, start, stop } from '../../../src/kafka/local/index.js';
 import { ensureTopics } from '../../../src/kafka/topics.js';
+import { pino } from 'pino';
 import { HookstreamService } from '../../../src/pipeline/service.js';
 import { createProducer } from '../../../src/producer/index.js';
-import { tempDir } from '../../helpers/io.js';
+import { capture, tempDir } from '../../helpers/io.js';
 import { uniqueName } from '../../helpers/kafka.js';
 import { startReceiver } from '../../helpers/receiver.js';
 import { testLogger, waitUntil } from '../../helpers/service.js';
@@ -100,7 +101,9 @@ test('over TLS with SASL PLAIN, the service, its hand-off producers and the prod
   await ensureTopics(admin, config);
   await admin.disconnect();
 
-  const service = new HookstreamService({ config, logger: testLogger(), commitIntervalMs: 200 });
+  // Everything the service and kafkajs log, down to debug, must not hold the password.
+  const logs = capture();
+  const service = new HookstreamService({ config, logger: pino({ level: 'debug' }, logs.stream), commitIntervalMs: 200 });
   t.after(() => service.close());
   await service.start();
   await waitUntil(() => service.ready, 60_000, 'service joined its groups over SASL_SSL');
@@ -115,6 +118,9 @@ test('over TLS with SASL PLAIN, the service, its hand-off producers and the prod
     [['channel_occupied', 'presence-room']],
   );
   assert.equal(receiver.invalidCount, 0);
+  await service.close();
+  assert.match(logs.text(), /SASL PLAIN authentication successful/, 'the debug log shows the SASL handshake');
+  assert.ok(!logs.text().includes(ALICE), 'the SASL password is in the log');
 });
 
 /** Runs the CLI with `args`; resolves with its exit code and output. */
