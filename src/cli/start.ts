@@ -4,7 +4,7 @@ import { loadConfig } from '../config/index.js';
 import type { HookstreamConfig } from '../config/types.js';
 import { HookstreamError } from '../errors.js';
 import { createKafka } from '../kafka/client.js';
-import { HANDOFF_OVERHEAD_BYTES, ensureTopics, handoffLimitProblem, maxMessageBytes, topicNames } from '../kafka/topics.js';
+import { HANDOFF_OVERHEAD_BYTES, allTopics, ensureTopics, handoffLimitProblem, maxMessageBytes, missingTopicsError, topicNames } from '../kafka/topics.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { HookstreamService } from '../pipeline/service.js';
 import { PACKAGE_ROOT } from '../version.js';
@@ -93,11 +93,11 @@ async function checkTopics(config: HookstreamConfig, logger: Logger, embedded: b
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const missing = [names.events, ...names.retries.map((r) => r.name), names.dlq].filter((t) => !existing.has(t));
+    const missing = allTopics(names).filter((t) => !existing.has(t));
     if (missing.length > 0 && embedded) {
       await ensureTopics(admin, config);
     } else if (missing.length > 0) {
-      throw new HookstreamError('HS_PRECONDITION', `missing topics ${missing.join(', ')}: create them with "hookstream topics create --config FILE"`);
+      throw missingTopicsError(missing);
     }
     const limits = await maxMessageBytes(admin, [...names.retries.map((r) => r.name), names.dlq]);
     // A single event is sent alone even when larger than max_body_bytes, so the events

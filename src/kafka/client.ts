@@ -90,3 +90,18 @@ export function pinoLogCreator(logger: Logger): logCreator {
     }
   };
 }
+
+/**
+ * `Promise.all` for requests on one client that waits for every request to settle before
+ * it rejects with the first failure. With `Promise.all` the caller's `finally` disconnects
+ * the client as soon as one request fails, while kafkajs still retries the others; such a
+ * retry connects the client again, and the process never exits.
+ */
+export async function settleAll<T extends unknown[]>(requests: readonly [...{ [K in keyof T]: Promise<T[K]> }]): Promise<T> {
+  const results = await Promise.allSettled(requests);
+  const values = results.map((r) => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  });
+  return values as T;
+}

@@ -28,7 +28,7 @@ import type { HookstreamConfig } from '../config/types.js';
 import { KNOWN_EVENT_NAMES } from '../contract/types.js';
 import { HookstreamError, errorMessage } from '../errors.js';
 import { createKafka } from '../kafka/client.js';
-import { ensureTopics, topicNames } from '../kafka/topics.js';
+import { allTopics, ensureTopics, topicNames } from '../kafka/topics.js';
 import type { Logger } from '../observability/logger.js';
 import { HookstreamService } from '../pipeline/service.js';
 import { createProducer, type Producer, type PublishEvent } from '../producer/index.js';
@@ -561,7 +561,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       cleanups.push({
         what: 'demo topics',
         run: async () => {
-          await admin.deleteTopics({ topics: [names.events, ...names.retries.map((r) => r.name), names.dlq] });
+          await admin.deleteTopics({ topics: allTopics(names) });
           await admin.deleteGroups([config.kafka.group_id, `${config.kafka.group_id}.retry`]).catch(() => undefined);
         },
       });

@@ -1,5 +1,6 @@
 import type { Admin } from 'kafkajs';
 import { HookstreamError } from '../errors.js';
+import { requireTopics } from '../kafka/topics.js';
 
 /** Where to move the group's offsets. */
 export type ReplayTarget =
@@ -63,6 +64,7 @@ export function parseIsoDateTime(text: string, flag: string): number {
 
 /** The per-partition plan: committed now, the new offset, and how many records that redelivers. */
 export async function planReplay(admin: Admin, group: string, topic: string, target: ReplayTarget, partitions?: readonly number[]): Promise<ReplayPlanRow[]> {
+  await requireTopics(admin, [topic]);
   const ends = await admin.fetchTopicOffsets(topic);
   const known = new Set(ends.map((e) => e.partition));
   for (const p of partitions ?? []) {
