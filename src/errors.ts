@@ -63,3 +63,18 @@ export class EventValidationError extends HookstreamError {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** `err` and the errors it was caused by, outermost first. */
+export function errorChain(err: unknown): Error[] {
+  const chain: Error[] = [];
+  for (let e = err; e instanceof Error && !chain.includes(e); e = e.cause) chain.push(e);
+  return chain;
+}
+
+/**
+ * Whether `err`, or an error it was caused by, comes from kafkajs. By name, so that the CLI
+ * can tell without loading kafkajs (its error classes all start with KafkaJS).
+ */
+export function isKafkaError(err: unknown): err is Error {
+  return errorChain(err).some((e) => e.name.startsWith('KafkaJS'));
+}

@@ -1,25 +1,60 @@
-import type { Admin } from 'kafkajs';
-import { loadConfig } from '../config/index.js';
+import type { Admin, Kafka } from 'kafkajs';
+import { brokersFromEnv, loadConfig } from '../config/index.js';
 import type { HookstreamConfig } from '../config/types.js';
 import { HookstreamError } from '../errors.js';
-import { createKafka } from '../kafka/client.js';
-import { pino } from 'pino';
+import { createKafka, kafkaFailure } from '../kafka/client.js';
+import { createLogger, envLogLevel, type Logger } from '../observability/logger.js';
 
 /** Loads `--config` (or HOOKSTREAM_CONFIG); warnings go to stderr so stdout stays parseable. */
 export function loadCliConfig(path: string | undefined): Promise<HookstreamConfig> {
   return loadConfig({ ...(path ? { path } : {}), onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
 }
 
-/** Runs `fn` with a connected admin client of the config's cluster. */
-export async function withConfigAdmin<T>(config: HookstreamConfig, fn: (admin: Admin) => Promise<T>): Promise<T> {
-  const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
-  const admin = createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.client_id}-cli`, logger }).admin();
-  await admin.connect();
+/** A one-shot command's logger: stderr (stdout carries the result), LOG_LEVEL, else warn. */
+export function cliLogger(): Logger {
+  return createLogger({ level: envLogLevel('warn'), destination: process.stderr });
+}
+
+/**
+ * The logger for a one-shot command's Kafka clients. kafkajs logs every failed connection
+ * attempt and every retry, a dozen JSON lines for a broker that is down, before the failure
+ * reaches the command, which then says it in one line (withKafkaErrors): so its logs show
+ * only when LOG_LEVEL is set. The long-running `start` logs them always, for its operators.
+ */
+export function cliKafkaLogger(): Logger {
+  return createLogger({ level: envLogLevel('silent'), destination: process.stderr });
+}
+
+/** A Kafka client for a one-shot command, logging through cliKafkaLogger. */
+export function cliKafka(config: HookstreamConfig, name: string): Kafka {
+  return createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.client_id}-${name}`, logger: cliKafkaLogger() });
+}
+
+/** Where the config's brokers came from, for messages: KAFKA_BROKERS overrides kafka.brokers. */
+export function brokerSource(): string {
+  return brokersFromEnv() ? 'KAFKA_BROKERS' : 'kafka.brokers';
+}
+
+/** Runs `fn`; a kafkajs failure in it becomes one line naming the brokers (exit 1, no stack). */
+export async function withKafkaErrors<T>(config: HookstreamConfig, fn: () => Promise<T>): Promise<T> {
   try {
-    return await fn(admin);
-  } finally {
-    await admin.disconnect();
+    return await fn();
+  } catch (err) {
+    throw kafkaFailure(err, config.kafka.brokers, brokerSource());
   }
+}
+
+/** Runs `fn` with a connected admin client of the config's cluster. */
+export function withConfigAdmin<T>(config: HookstreamConfig, fn: (admin: Admin) => Promise<T>, name = 'cli'): Promise<T> {
+  const admin = cliKafka(config, name).admin();
+  return withKafkaErrors(config, async () => {
+    await admin.connect();
+    try {
+      return await fn(admin);
+    } finally {
+      await admin.disconnect();
+    }
+  });
 }
 
 /**

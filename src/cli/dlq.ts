@@ -1,11 +1,9 @@
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../errors.js';
-import { createKafka } from '../kafka/client.js';
 import { topicNames } from '../kafka/topics.js';
-import { createLogger } from '../observability/logger.js';
 import { DLQ_REASON, formatCounts, formatTable, listDlq, requeueDlq, requeueGroupId, type DlqSelection, type ListResult, type RequeueSummary } from '../ops/dlq.js';
 import { parseIsoDateTime } from '../ops/replay.js';
-import { loadCliConfig, withConfigAdmin } from './common.js';
+import { cliKafka, loadCliConfig, withConfigAdmin } from './common.js';
 import { ProgressLine } from './progress.js';
 
 const USAGE = `Usage: hookstream dlq list    [--config FILE] [--app ID] [--reason R] [--since ISO] [--limit N] [--all] [--json]
@@ -114,9 +112,7 @@ export async function run(args: string[], io: DlqIo = { stdout: process.stdout, 
     io.stderr.write(`hookstream dlq requeue: --app ${JSON.stringify(selection.appId)} is not an app of the config; its entries could only be kept, not requeued\n`);
     return 2;
   }
-  // kafkajs' own warnings go to stderr; stdout carries the result only.
-  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', destination: process.stderr });
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.client_id}-dlq`, logger });
+  const kafka = cliKafka(config, 'dlq');
 
   // Ctrl-C stops reading; a requeue run then commits what was acknowledged and reports.
   const abort = new AbortController();
@@ -125,8 +121,10 @@ export async function run(args: string[], io: DlqIo = { stdout: process.stdout, 
   process.once('SIGTERM', onSignal);
   try {
     if (sub === 'list') {
-      const result = await withConfigAdmin(config, (admin) =>
-        listDlq(kafka, admin, config, { selection, limit, from: values.all ? 'earliest' : 'cursor', signal: abort.signal }),
+      const result = await withConfigAdmin(
+        config,
+        (admin) => listDlq(kafka, admin, config, { selection, limit, from: values.all ? 'earliest' : 'cursor', signal: abort.signal }),
+        'dlq',
       );
       io.stdout.write(values.json ? `${JSON.stringify(listJson(result, limit))}\n` : listText(result, limit, requeueGroupId(config)));
       return 0;
@@ -145,6 +143,7 @@ export async function run(args: string[], io: DlqIo = { stdout: process.stdout, 
         },
         onProgress: () => progress?.tick(),
       }),
+      'dlq',
     );
     progress?.end();
     io.stdout.write(requeueText(summary, execute, topicNames(config), requeueGroupId(config)));

@@ -3,7 +3,7 @@
  * `hookstream <command>`: one file per command under src/cli, loaded on demand so that
  * `hookstream kafka status` does not pay for the AWS SDK.
  */
-import { HookstreamError, errorMessage } from '../errors.js';
+import { HookstreamError, errorMessage, isKafkaError } from '../errors.js';
 
 type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> };
 
@@ -53,13 +53,14 @@ export async function main(argv: string[]): Promise<number> {
     return await mod.run(rest);
   } catch (err) {
     // A usage mistake (an unknown option, a bad value) gets one line and exit code 2, the
-    // same in every command; other expected failures (bad config, missing java) one line
-    // and 1; anything else a stack.
+    // same in every command; other expected failures (bad config, missing java, a broker
+    // that does not answer) one line and 1; anything else, a bug, a stack.
     if (isUsageError(err)) {
       process.stderr.write(`hookstream ${name}: ${errorMessage(err)} (see "hookstream ${name} --help")\n`);
       return 2;
     }
-    if (err instanceof HookstreamError) process.stderr.write(`hookstream ${name}: ${err.message}\n`);
+    // Commands name the brokers of kafkajs failures (withKafkaErrors); one that slipped past still gets one line.
+    if (err instanceof HookstreamError || isKafkaError(err)) process.stderr.write(`hookstream ${name}: ${errorMessage(err)}\n`);
     else process.stderr.write(`hookstream ${name}: ${errorMessage(err)}\n${err instanceof Error ? (err.stack ?? '') : ''}\n`);
     return 1;
   }

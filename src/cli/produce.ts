@@ -1,10 +1,13 @@
 import { createReadStream } from 'node:fs';
+import { access, constants } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import { EventValidationError, errorMessage } from '../errors.js';
+import { requireTopics } from '../kafka/topics.js';
 import { createProducer } from '../producer/index.js';
+import { cliKafkaLogger, withConfigAdmin } from './common.js';
 
 const USAGE = `Usage: hookstream produce --config FILE [--file EVENTS.ndjson] [--node-id ID]
 
@@ -65,7 +68,19 @@ export async function run(
     ...(values.config === undefined ? {} : { path: values.config }),
     onWarning: () => undefined,
   });
-  const input = values.file === undefined || values.file === '-' ? io.stdin : createReadStream(values.file);
+  const fromFile = values.file !== undefined && values.file !== '-';
+  if (fromFile) {
+    // Before the broker is asked: a mistyped path is found without a round trip.
+    const unreadable = await access(values.file!, constants.R_OK).then(() => undefined, (err: unknown) => err);
+    if (unreadable !== undefined) {
+      io.stderr.write(`hookstream produce: cannot read --file: ${errorMessage(unreadable)}\n`);
+      return 1;
+    }
+  }
+  // Asked before reading a line: a broker that does not answer or a topic that does not
+  // exist is one line with its remedy, not the same kafkajs error repeated for every line.
+  await withConfigAdmin(config, (admin) => requireTopics(admin, [config.kafka.topic]), 'produce');
+  const input = fromFile ? createReadStream(values.file!) : io.stdin;
   // Open errors (missing file) surface through readline's iterator as a rejection.
   const lines = createInterface({ input, crlfDelay: Infinity });
 
@@ -75,6 +90,8 @@ export async function run(
     clientId: `${config.kafka.client_id}-produce`,
     nodeId: values['node-id'] ?? `hookstream-cli@${hostname()}`,
     onBufferFull: 'wait',
+    // Failures are reported per line; kafkajs' retry logs only when LOG_LEVEL asks for them.
+    logger: cliKafkaLogger(),
   });
 
   let lineNo = 0;

@@ -8,6 +8,7 @@ import { HANDOFF_OVERHEAD_BYTES, allTopics, ensureTopics, handoffLimitProblem, m
 import { createLogger, type Logger } from '../observability/logger.js';
 import { HookstreamService } from '../pipeline/service.js';
 import { PACKAGE_ROOT } from '../version.js';
+import { withKafkaErrors } from './common.js';
 
 const HELP = `Usage: hookstream start [--config FILE] [--embedded]
 
@@ -35,8 +36,9 @@ export async function run(args: string[]): Promise<number> {
   const path = values.config ?? process.env.HOOKSTREAM_CONFIG ?? (values.embedded ? join(PACKAGE_ROOT, 'config.example.json') : undefined);
   const config = await loadConfig({ ...(path ? { path } : {}), onWarning: (m) => logger.warn(m) });
   logger.info({ config: path }, 'config loaded');
-  if (values.embedded) await provideEmbeddedBroker(config, logger);
-  await checkTopics(config, logger, values.embedded === true);
+  // A broker that does not answer, or refuses, is one line naming the brokers, not a stack.
+  if (values.embedded) await withKafkaErrors(config, () => provideEmbeddedBroker(config, logger));
+  await withKafkaErrors(config, () => checkTopics(config, logger, values.embedded === true));
 
   const service = new HookstreamService({ config, logger });
   let signals = 0;
@@ -53,7 +55,7 @@ export async function run(args: string[]): Promise<number> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
-  await service.start();
+  await withKafkaErrors(config, () => service.start());
   await done;
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }

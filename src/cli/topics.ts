@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import { errorMessage } from '../errors.js';
-import { createKafka } from '../kafka/client.js';
 import { ensureTopics } from '../kafka/topics.js';
-import { singleSubcommandExit } from './common.js';
+import { singleSubcommandExit, withConfigAdmin } from './common.js';
 
 const USAGE = `Usage: hookstream topics create --config FILE
 
@@ -39,17 +38,10 @@ export async function run(args: string[], io: CliIo = { stdout: process.stdout, 
     // Warnings about unused Sockudo keys are noise for this command.
     onWarning: () => undefined,
   });
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.client_id}-topics` });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const result = await ensureTopics(admin, config);
-    for (const t of result.existing) io.stdout.write(`exists   ${t.name} (${t.role}, ${t.partitions} partitions)\n`);
-    for (const t of result.created) io.stdout.write(`created  ${t.name} (${t.role}, ${t.partitions} partitions)\n`);
-    for (const w of result.warnings) io.stderr.write(`warning: ${w}\n`);
-    io.stdout.write(`${result.created.length} created, ${result.existing.length} already existed\n`);
-    return 0;
-  } finally {
-    await admin.disconnect();
-  }
+  const result = await withConfigAdmin(config, (admin) => ensureTopics(admin, config), 'topics');
+  for (const t of result.existing) io.stdout.write(`exists   ${t.name} (${t.role}, ${t.partitions} partitions)\n`);
+  for (const t of result.created) io.stdout.write(`created  ${t.name} (${t.role}, ${t.partitions} partitions)\n`);
+  for (const w of result.warnings) io.stderr.write(`warning: ${w}\n`);
+  io.stdout.write(`${result.created.length} created, ${result.existing.length} already existed\n`);
+  return 0;
 }

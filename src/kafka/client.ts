@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type LogEntry, type RetryOptions, type logCreator } from 'kafkajs';
 import { pino, type Logger } from 'pino';
+import { HookstreamError, errorChain, isKafkaError } from '../errors.js';
 import { registerCodecs } from './compression.js';
 
 export interface CreateKafkaOptions {
@@ -104,4 +105,22 @@ export async function settleAll<T extends unknown[]>(requests: readonly [...{ [K
     return r.value;
   });
   return values as T;
+}
+
+/** A broker that does not answer, said the same way by every command. */
+export function noBrokerMessage(brokers: readonly string[], source: string): string {
+  return `no Kafka broker answers at ${brokers.join(',')} (from ${source})`;
+}
+
+/**
+ * A kafkajs failure as one line that names the brokers (`source` says where they came
+ * from: KAFKA_BROKERS or kafka.brokers), the original kept as the cause; anything else is
+ * returned as it is. kafkajs' own message names neither the brokers nor the setting, and
+ * its stack (a NonRetriable wrapping the real error) only says where inside kafkajs it gave up.
+ */
+export function kafkaFailure(err: unknown, brokers: readonly string[], source: string): unknown {
+  if (!isKafkaError(err)) return err;
+  const unreachable = errorChain(err).some((e) => e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSBrokerNotFound');
+  const prefix = unreachable ? noBrokerMessage(brokers, source) : `Kafka at ${brokers.join(',')} (from ${source})`;
+  return new HookstreamError('HS_PRECONDITION', `${prefix}: ${err.message}`, { cause: err });
 }
