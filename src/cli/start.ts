@@ -78,17 +78,12 @@ async function provideEmbeddedBroker(config: HookstreamConfig, logger: Logger): 
   logger.info({ port: Number(portText) }, 'no Kafka broker answers: starting the local one (hookstream kafka start); the first run resolves its jars with Maven');
   const started = await local.start({ port: Number(portText), onProgress: (m) => logger.info(m) });
   logger.info({ brokers: started.brokers, pid: started.pid, dir: started.dir }, started.alreadyRunning ? 'local Kafka already running' : 'local Kafka started; stop it with: hookstream kafka stop');
-  const admin = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, logger }).admin();
-  await admin.connect();
-  try {
-    const result = await ensureTopics(admin, config);
-    if (result.created.length > 0) logger.info({ created: result.created.map((t) => t.name) }, 'topics created');
-  } finally {
-    await admin.disconnect();
-  }
 }
 
-/** The service refuses to start on missing topics: consuming a typo would look like silence. */
+/**
+ * The service refuses to start on missing topics: consuming a typo would look like silence.
+ * With --embedded it creates them instead, and says so, whichever broker it uses.
+ */
 async function checkTopics(config: HookstreamConfig, logger: Logger, embedded: boolean): Promise<void> {
   const names = topicNames(config);
   const admin = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, logger }).admin();
@@ -97,7 +92,9 @@ async function checkTopics(config: HookstreamConfig, logger: Logger, embedded: b
     const existing = new Set(await admin.listTopics());
     const missing = allTopics(names).filter((t) => !existing.has(t));
     if (missing.length > 0 && embedded) {
-      await ensureTopics(admin, config);
+      const result = await ensureTopics(admin, config);
+      if (result.created.length > 0) logger.info({ created: result.created.map((t) => t.name) }, 'topics created');
+      for (const warning of result.warnings) logger.warn(warning);
     } else if (missing.length > 0) {
       throw missingTopicsError(missing);
     }
