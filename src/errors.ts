@@ -32,6 +32,17 @@ export class HookstreamError extends Error {
   }
 }
 
+/**
+ * A command line that lacks, or has an unknown, subcommand or option: the CLI says it with
+ * the command's usage (exit 2). A bad value is a plain `HS_USAGE` error, said in one line.
+ */
+export class UsageError extends HookstreamError {
+  constructor(message: string) {
+    super('HS_USAGE', message);
+    this.name = 'UsageError';
+  }
+}
+
 /** Raised when a Kafka record cannot be turned into a WebhookEvent; such records are dead-lettered. */
 export class DecodeError extends HookstreamError {
   constructor(code: 'HS_DECODE_BAD_MAGIC' | 'HS_DECODE_UNKNOWN_FINGERPRINT' | 'HS_DECODE_CORRUPT', message: string, cause?: unknown) {

@@ -1,13 +1,23 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { brokersFromEnv, loadConfig } from '../config/index.js';
 import type { HookstreamConfig } from '../config/types.js';
-import { HookstreamError } from '../errors.js';
+import { HookstreamError, UsageError } from '../errors.js';
 import { createKafka, kafkaFailure } from '../kafka/client.js';
 import { createLogger, envLogLevel, type Logger } from '../observability/logger.js';
 
+/**
+ * `--config`, else HOOKSTREAM_CONFIG, else `fallback`. Neither given is a usage mistake
+ * (exit 2, with the command's usage): the fix is on the command line.
+ */
+export function configPath(flag: string | undefined, fallback?: string): string {
+  const path = flag || process.env.HOOKSTREAM_CONFIG || fallback;
+  if (!path) throw new UsageError('no config file: pass --config FILE or set HOOKSTREAM_CONFIG');
+  return path;
+}
+
 /** Loads `--config` (or HOOKSTREAM_CONFIG); warnings go to stderr so stdout stays parseable. */
-export function loadCliConfig(path: string | undefined): Promise<HookstreamConfig> {
-  return loadConfig({ ...(path ? { path } : {}), onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
+export function loadCliConfig(flag: string | undefined, onWarning = (m: string): void => void process.stderr.write(`warning: ${m}\n`)): Promise<HookstreamConfig> {
+  return loadConfig({ path: configPath(flag), onWarning });
 }
 
 /** A one-shot command's logger: stderr (stdout carries the result), LOG_LEVEL, else warn. */
@@ -68,25 +78,22 @@ export function parseWholeNumber(text: string, flag: string): number {
 }
 
 /**
- * For a command with one subcommand (`topics create`, `config check`): the exit code for
- * `--help` (0, usage on stdout) or a missing or wrong subcommand (2, said on stderr with
- * the usage); undefined when the command should go on.
+ * For a command with one subcommand (`topics create`, `config check`): true once `--help`
+ * has printed the usage (exit 0); a missing or wrong subcommand is a UsageError.
  */
-export function singleSubcommandExit(
-  command: string,
+export function singleSubcommandHelp(
   subcommand: string,
   parsed: { values: { help?: boolean | undefined }; positionals: string[] },
   usage: string,
-  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
-): number | undefined {
+  stdout: NodeJS.WritableStream,
+): boolean {
   if (parsed.values.help) {
-    io.stdout.write(usage);
-    return 0;
+    stdout.write(usage);
+    return true;
   }
   const { positionals } = parsed;
   if (positionals.length !== 1 || positionals[0] !== subcommand) {
-    io.stderr.write(`hookstream ${command}: expected the subcommand "${subcommand}"${positionals.length > 0 ? `, got "${positionals.join(' ')}"` : ''}\n\n${usage}`);
-    return 2;
+    throw new UsageError(`expected the subcommand "${subcommand}"${positionals.length > 0 ? `, got "${positionals.join(' ')}"` : ''}`);
   }
-  return undefined;
+  return false;
 }

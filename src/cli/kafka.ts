@@ -4,10 +4,10 @@
  */
 import { relative, isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
-import { HookstreamError, errorMessage } from '../errors.js';
+import { HookstreamError, UsageError, errorMessage } from '../errors.js';
 import { DEFAULT_DIR, DEFAULT_PORT, start, status, stop } from '../kafka/local/index.js';
 
-export const KAFKA_USAGE = `Usage: hookstream kafka <start|stop|status> [options]
+export const USAGE = `Usage: hookstream kafka <start|stop|status> [options]
 
   start    start a single-node Kafka 4.1 broker (KRaft) in the background and wait until it answers
   stop     stop the broker started from --dir
@@ -32,14 +32,16 @@ const OPTIONS = {
 
 export async function run(args: string[]): Promise<number> {
   const [subcommand, ...rest] = args;
-  if (subcommand === undefined || subcommand === '--help' || subcommand === '-h' || subcommand === 'help') {
-    process.stdout.write(KAFKA_USAGE);
-    return subcommand === undefined ? 2 : 0;
+  if (subcommand === '--help' || subcommand === '-h' || subcommand === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
   }
+  // Usage mistakes are thrown: main says them, with this USAGE where the shape is wrong.
+  if (subcommand === undefined) throw new UsageError('expected a subcommand: start, stop or status');
   try {
     const { values } = parseArgs({ args: rest, options: OPTIONS, strict: true, allowPositionals: false });
     if (values.help) {
-      process.stdout.write(KAFKA_USAGE);
+      process.stdout.write(USAGE);
       return 0;
     }
     const dir = values.dir ?? DEFAULT_DIR;
@@ -56,13 +58,10 @@ export async function run(args: string[]): Promise<number> {
       case 'status':
         return await runStatus(dir, port);
       default:
-        throw usage(`unknown subcommand "${subcommand}"`);
+        throw new UsageError(`unknown subcommand "${subcommand}"`);
     }
   } catch (err) {
-    if ((err instanceof HookstreamError && err.code === 'HS_USAGE') || isParseArgsError(err)) {
-      process.stderr.write(`hookstream kafka: ${errorMessage(err)}\nRun "hookstream kafka --help" for the options.\n`);
-      return 2;
-    }
+    if ((err instanceof HookstreamError && err.code === 'HS_USAGE') || isParseArgsError(err)) throw err;
     process.stderr.write(`hookstream kafka ${subcommand}: ${errorMessage(err)}\n`);
     return 1;
   }

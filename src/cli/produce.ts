@@ -3,13 +3,12 @@ import { access, constants } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/index.js';
 import { EventValidationError, errorMessage } from '../errors.js';
 import { requireTopics } from '../kafka/topics.js';
 import { createProducer } from '../producer/index.js';
-import { cliKafkaLogger, withConfigAdmin } from './common.js';
+import { cliKafkaLogger, loadCliConfig, withConfigAdmin } from './common.js';
 
-const USAGE = `Usage: hookstream produce --config FILE [--file EVENTS.ndjson] [--node-id ID]
+export const USAGE = `Usage: hookstream produce --config FILE [--file EVENTS.ndjson] [--node-id ID]
 
 Publishes webhook events to the events topic (kafka.topic), one JSON object per line, read
 from --file or else from stdin. Each object has "app_id", "name" and the fields of that
@@ -44,30 +43,22 @@ export async function run(
   args: string[],
   io: ProduceIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        config: { type: 'string', short: 'c' },
-        file: { type: 'string', short: 'f' },
-        'node-id': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    io.stderr.write(`hookstream produce: ${errorMessage(err)}\n\n${USAGE}`);
-    return 2;
-  }
+  // Usage mistakes are thrown: main says them with this command's USAGE.
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      file: { type: 'string', short: 'f' },
+      'node-id': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help) {
     io.stdout.write(USAGE);
     return 0;
   }
 
-  const config = await loadConfig({
-    ...(values.config === undefined ? {} : { path: values.config }),
-    onWarning: () => undefined,
-  });
+  const config = await loadCliConfig(values.config, () => undefined);
   const fromFile = values.file !== undefined && values.file !== '-';
   if (fromFile) {
     // Before the broker is asked: a mistyped path is found without a round trip.

@@ -1,12 +1,12 @@
 import { parseArgs } from 'node:util';
-import { HookstreamError } from '../errors.js';
+import { HookstreamError, UsageError } from '../errors.js';
 import { planRedelivery } from '../ops/redeliver.js';
 import { parseIsoDateTime } from '../ops/replay.js';
 import { HookstreamService } from '../pipeline/service.js';
 import { cliKafka, cliLogger, loadCliConfig, withConfigAdmin, withKafkaErrors } from './common.js';
 import { ProgressLine } from './progress.js';
 
-const HELP = `Usage: hookstream redeliver [--config FILE] --app ID --from ISO --to ISO [--webhook ID] [--event-types a,b] [--execute]
+export const USAGE = `Usage: hookstream redeliver [--config FILE] --app ID --from ISO --to ISO [--webhook ID] [--event-types a,b] [--execute]
 
 Delivers an app's events of a time range once more, while the service keeps running: reads
 that range of the events topic outside the live consumer group, selects the events that the
@@ -46,13 +46,10 @@ export async function run(args: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(USAGE);
     return 0;
   }
-  if (!values.app || !values.from || !values.to) {
-    process.stderr.write(`hookstream redeliver: --app, --from and --to are required\n\n${HELP}`);
-    return 2;
-  }
+  if (!values.app || !values.from || !values.to) throw new UsageError('--app, --from and --to are required');
   const fromMs = parseIsoDateTime(values.from, '--from');
   const toMs = parseIsoDateTime(values.to, '--to');
   if (toMs <= fromMs) throw new HookstreamError('HS_USAGE', '--to must be later than --from');

@@ -8,9 +8,9 @@ import { HANDOFF_OVERHEAD_BYTES, allTopics, ensureTopics, handoffLimitProblem, m
 import { createLogger, type Logger } from '../observability/logger.js';
 import { HookstreamService } from '../pipeline/service.js';
 import { PACKAGE_ROOT } from '../version.js';
-import { withKafkaErrors } from './common.js';
+import { configPath, withKafkaErrors } from './common.js';
 
-const HELP = `Usage: hookstream start [--config FILE] [--embedded]
+export const USAGE = `Usage: hookstream start [--config FILE] [--embedded]
 
 Runs the delivery service: consumes the events topic in group kafka.group_id, delivers
 webhooks, runs the retry tiers, serves /metrics, /healthz and /readyz on metrics.port.
@@ -29,12 +29,12 @@ export async function run(args: string[]): Promise<number> {
     strict: true,
   });
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(USAGE);
     return 0;
   }
   const logger = createLogger();
-  const path = values.config ?? process.env.HOOKSTREAM_CONFIG ?? (values.embedded ? join(PACKAGE_ROOT, 'config.example.json') : undefined);
-  const config = await loadConfig({ ...(path ? { path } : {}), onWarning: (m) => logger.warn(m) });
+  const path = configPath(values.config, values.embedded ? join(PACKAGE_ROOT, 'config.example.json') : undefined);
+  const config = await loadConfig({ path, onWarning: (m) => logger.warn(m) });
   logger.info({ config: path }, 'config loaded');
   // A broker that does not answer, or refuses, is one line naming the brokers, not a stack.
   if (values.embedded) await withKafkaErrors(config, () => provideEmbeddedBroker(config, logger));
