@@ -9,7 +9,8 @@ export const USAGE = `Usage: hookstream replay [--config FILE] TARGET [--topic T
 
 Moves the consumer group's committed offsets so that hookstream delivers again from there
 (or skips ahead). Without --execute it only prints the plan: per partition the committed
-offset, the new one, and how many events that redelivers. With --execute it refuses while
+offset, the new one, and how many events that delivers again (REDELIVER, moving back) or
+never delivers (SKIP, moving forward). With --execute it refuses while
 any instance of the group runs: stop them, replay, start them again.
 
 TARGET (exactly one):
