@@ -100,6 +100,13 @@ function parseArgsMessage(err: unknown): string {
   return errorMessage(err).replace(/\. To specify a positional argument starting with a '-'.*$/s, '');
 }
 
+// `hookstream config check | head -1`: once the reader is gone nothing more can be said.
+// End quietly, as Unix tools do on SIGPIPE, not with an unhandled EPIPE stack.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
