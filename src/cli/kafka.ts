@@ -11,7 +11,8 @@ export const USAGE = `Usage: hookstream kafka <start|stop|status> [options]
 
   start    start a single-node Kafka 4.1 broker (KRaft) in the background and wait until it answers
   stop     stop the broker started from --dir
-  status   tell whether the broker of --dir runs and answers (exit code 3 when it does not run)
+  status   tell whether a broker answers at the port, and whether it is the broker of --dir
+           (exit code 0 when one answers, even another's; 3 when none answers and none runs)
 
 Options:
   -p, --port <port>           broker port on 127.0.0.1 (default ${DEFAULT_PORT}; status: the port in the dir's server.properties)
@@ -99,8 +100,16 @@ async function runStop(dir: string): Promise<number> {
 
 async function runStatus(dir: string, port: number | undefined): Promise<number> {
   const result = await status({ dir, port });
+  if (!result.running && result.answering) {
+    // Started from another directory, or not by hookstream at all (Docker): usable, but
+    // "kafka stop" here cannot stop it, and "kafka start" here would find the port taken.
+    process.stdout.write(
+      `A Kafka broker answers at ${result.brokers}, but none runs from dir ${display(result.dir)}: it was started elsewhere (another dir, Docker); hookstream can use it, "hookstream kafka stop${dirFlag(dir)}" cannot stop it\n`,
+    );
+    return 0;
+  }
   if (!result.running) {
-    process.stdout.write(`Kafka is not running (dir ${display(result.dir)}); start it with: hookstream kafka start${dirFlag(dir)}\n`);
+    process.stdout.write(`Kafka is not running (dir ${display(result.dir)}) and nothing answers at ${result.brokers}; start it with: hookstream kafka start${port === undefined ? '' : ` --port ${port}`}${dirFlag(dir)}\n`);
     return 3;
   }
   if (!result.answering) {
