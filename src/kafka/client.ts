@@ -1,6 +1,6 @@
 import { Kafka, logLevel, type LogEntry, type RetryOptions, type logCreator } from 'kafkajs';
 import { pino, type Logger } from 'pino';
-import { HookstreamError, errorChain, isKafkaError } from '../errors.js';
+import { HookstreamError, errorChain, errorMessage, isKafkaError } from '../errors.js';
 import { registerCodecs } from './compression.js';
 
 export interface CreateKafkaOptions {
@@ -122,5 +122,19 @@ export function kafkaFailure(err: unknown, brokers: readonly string[], source: s
   if (!isKafkaError(err)) return err;
   const unreachable = errorChain(err).some((e) => e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSBrokerNotFound');
   const prefix = unreachable ? noBrokerMessage(brokers, source) : `Kafka at ${brokers.join(',')} (from ${source})`;
-  return new HookstreamError('HS_PRECONDITION', `${prefix}: ${err.message}`, { cause: err });
+  return new HookstreamError('HS_PRECONDITION', `${prefix}: ${kafkaMessage(err)}`, { cause: err });
+}
+
+/**
+ * kafkajs' message, with the errors it aggregates: a failed createTopics says only "Topic
+ * creation errors" and keeps each topic's reason in `errors`.
+ */
+function kafkaMessage(err: Error): string {
+  const inner = (err as { errors?: unknown }).errors;
+  if (!Array.isArray(inner) || inner.length === 0) return err.message;
+  const reasons = inner.map((e: unknown) => {
+    const topic = (e as { topic?: unknown } | null)?.topic;
+    return `${typeof topic === 'string' ? `${topic}: ` : ''}${errorMessage(e)}`;
+  });
+  return `${err.message}: ${[...new Set(reasons)].join('; ')}`;
 }

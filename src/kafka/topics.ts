@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs, { type Admin } from 'kafkajs';
 import { ConfigError, HookstreamError, errorMessage } from '../errors.js';
+import { settleAll } from './client.js';
 import type { HookstreamConfig } from '../config/types.js';
 
 /** The parts of the configuration that decide topic names and layout. */
@@ -150,7 +151,7 @@ export async function ensureTopics(admin: Admin, config: TopicsConfig): Promise<
       () => undefined,
     );
     const entries = eventsLimit === undefined ? [] : [{ name: 'max.message.bytes', value: String(eventsLimit + HANDOFF_OVERHEAD_BYTES) }];
-    outcomes.push(...(await Promise.all(handoffTopics.map((t) => create(t, entries)))));
+    outcomes.push(...(await settleAll(handoffTopics.map((t) => create(t, entries)))));
   }
   if (missing.length > 0) await waitForTopicLeaders(admin, missing.map((t) => t.name));
   for (const { t, created } of outcomes) {

@@ -61,6 +61,10 @@ test('kafkaFailure: kafkajs errors become one line naming the brokers; other err
   assert.equal(a.message, 'no Kafka broker answers at 10.0.0.1:9092,10.0.0.2:9092 (from kafka.brokers): Connection error: connect ECONNREFUSED 10.0.0.1:9092');
   const denied = Object.assign(new Error('Topic authorization failed'), { name: 'KafkaJSProtocolError' });
   assert.equal((kafkaFailure(denied, ['k:9092'], 'KAFKA_BROKERS') as Error).message, 'Kafka at k:9092 (from KAFKA_BROKERS): Topic authorization failed');
+  // createTopics' error says only "Topic creation errors"; each topic's reason is inside.
+  const perTopic = Object.assign(new Error('Replication-factor is invalid'), { name: 'KafkaJSCreateTopicError', topic: 'ev.retry.1s' });
+  const aggregate = Object.assign(new Error('Topic creation errors'), { name: 'KafkaJSAggregateError', errors: [perTopic, perTopic] });
+  assert.equal((kafkaFailure(aggregate, ['k:9092'], 'kafka.brokers') as Error).message, 'Kafka at k:9092 (from kafka.brokers): Topic creation errors: ev.retry.1s: Replication-factor is invalid');
   const bug = new TypeError('x is undefined');
   assert.equal(kafkaFailure(bug, ['k:9092'], 'kafka.brokers'), bug);
 });
