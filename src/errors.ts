@@ -32,6 +32,17 @@ export class HookstreamError extends Error {
   }
 }
 
+/**
+ * A command line that lacks, or has an unknown, subcommand or option: the CLI says it with
+ * the command's usage (exit 2). A bad value is a plain `HS_USAGE` error, said in one line.
+ */
+export class UsageError extends HookstreamError {
+  constructor(message: string) {
+    super('HS_USAGE', message);
+    this.name = 'UsageError';
+  }
+}
+
 /** Raised when a Kafka record cannot be turned into a WebhookEvent; such records are dead-lettered. */
 export class DecodeError extends HookstreamError {
   constructor(code: 'HS_DECODE_BAD_MAGIC' | 'HS_DECODE_UNKNOWN_FINGERPRINT' | 'HS_DECODE_CORRUPT', message: string, cause?: unknown) {
@@ -62,4 +73,19 @@ export class EventValidationError extends HookstreamError {
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** `err` and the errors it was caused by, outermost first. */
+export function errorChain(err: unknown): Error[] {
+  const chain: Error[] = [];
+  for (let e = err; e instanceof Error && !chain.includes(e); e = e.cause) chain.push(e);
+  return chain;
+}
+
+/**
+ * Whether `err`, or an error it was caused by, comes from kafkajs. By name, so that the CLI
+ * can tell without loading kafkajs (its error classes all start with KafkaJS).
+ */
+export function isKafkaError(err: unknown): err is Error {
+  return errorChain(err).some((e) => e.name.startsWith('KafkaJS'));
 }

@@ -1,25 +1,70 @@
-import type { Admin } from 'kafkajs';
-import { loadConfig } from '../config/index.js';
+import type { Admin, Kafka } from 'kafkajs';
+import { brokersFromEnv, loadConfig } from '../config/index.js';
 import type { HookstreamConfig } from '../config/types.js';
-import { HookstreamError } from '../errors.js';
-import { createKafka } from '../kafka/client.js';
-import { pino } from 'pino';
+import { HookstreamError, UsageError } from '../errors.js';
+import { createKafka, kafkaConnection, kafkaFailure } from '../kafka/client.js';
+import { createLogger, envLogLevel, type Logger } from '../observability/logger.js';
+
+/**
+ * `--config`, else HOOKSTREAM_CONFIG, else `fallback`. Neither given is a usage mistake
+ * (exit 2, with the command's usage): the fix is on the command line.
+ */
+export function configPath(flag: string | undefined, fallback?: string): string {
+  const path = flag || process.env.HOOKSTREAM_CONFIG || fallback;
+  if (!path) throw new UsageError('no config file: pass --config FILE or set HOOKSTREAM_CONFIG');
+  return path;
+}
 
 /** Loads `--config` (or HOOKSTREAM_CONFIG); warnings go to stderr so stdout stays parseable. */
-export function loadCliConfig(path: string | undefined): Promise<HookstreamConfig> {
-  return loadConfig({ ...(path ? { path } : {}), onWarning: (m) => process.stderr.write(`warning: ${m}\n`) });
+export function loadCliConfig(flag: string | undefined, onWarning = (m: string): void => void process.stderr.write(`warning: ${m}\n`)): Promise<HookstreamConfig> {
+  return loadConfig({ path: configPath(flag), onWarning });
+}
+
+/** A one-shot command's logger: stderr (stdout carries the result), LOG_LEVEL, else warn. */
+export function cliLogger(): Logger {
+  return createLogger({ level: envLogLevel('warn'), destination: process.stderr });
+}
+
+/**
+ * The logger for a one-shot command's Kafka clients. kafkajs logs every failed connection
+ * attempt and every retry, a dozen JSON lines for a broker that is down, before the failure
+ * reaches the command, which then says it in one line (withKafkaErrors): so its logs show
+ * only when LOG_LEVEL is set. The long-running `start` logs them always, for its operators.
+ */
+export function cliKafkaLogger(): Logger {
+  return createLogger({ level: envLogLevel('silent'), destination: process.stderr });
+}
+
+/** A Kafka client for a one-shot command, logging through cliKafkaLogger. */
+export function cliKafka(config: HookstreamConfig, name: string): Kafka {
+  return createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.client_id}-${name}`, connection: kafkaConnection(config.kafka), logger: cliKafkaLogger() });
+}
+
+/** Where the config's brokers came from, for messages: KAFKA_BROKERS overrides kafka.brokers. */
+export function brokerSource(): string {
+  return brokersFromEnv() ? 'KAFKA_BROKERS' : 'kafka.brokers';
+}
+
+/** Runs `fn`; a kafkajs failure in it becomes one line naming the brokers (exit 1, no stack). */
+export async function withKafkaErrors<T>(config: HookstreamConfig, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw kafkaFailure(err, config.kafka.brokers, brokerSource());
+  }
 }
 
 /** Runs `fn` with a connected admin client of the config's cluster. */
-export async function withConfigAdmin<T>(config: HookstreamConfig, fn: (admin: Admin) => Promise<T>): Promise<T> {
-  const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
-  const admin = createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.client_id}-cli`, logger }).admin();
-  await admin.connect();
-  try {
-    return await fn(admin);
-  } finally {
-    await admin.disconnect();
-  }
+export function withConfigAdmin<T>(config: HookstreamConfig, fn: (admin: Admin) => Promise<T>, name = 'cli'): Promise<T> {
+  const admin = cliKafka(config, name).admin();
+  return withKafkaErrors(config, async () => {
+    await admin.connect();
+    try {
+      return await fn(admin);
+    } finally {
+      await admin.disconnect();
+    }
+  });
 }
 
 /**
@@ -33,25 +78,22 @@ export function parseWholeNumber(text: string, flag: string): number {
 }
 
 /**
- * For a command with one subcommand (`topics create`, `config check`): the exit code for
- * `--help` (0, usage on stdout) or a missing or wrong subcommand (2, said on stderr with
- * the usage); undefined when the command should go on.
+ * For a command with one subcommand (`topics create`, `config check`): true once `--help`
+ * has printed the usage (exit 0); a missing or wrong subcommand is a UsageError.
  */
-export function singleSubcommandExit(
-  command: string,
+export function singleSubcommandHelp(
   subcommand: string,
   parsed: { values: { help?: boolean | undefined }; positionals: string[] },
   usage: string,
-  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
-): number | undefined {
+  stdout: NodeJS.WritableStream,
+): boolean {
   if (parsed.values.help) {
-    io.stdout.write(usage);
-    return 0;
+    stdout.write(usage);
+    return true;
   }
   const { positionals } = parsed;
   if (positionals.length !== 1 || positionals[0] !== subcommand) {
-    io.stderr.write(`hookstream ${command}: expected the subcommand "${subcommand}"${positionals.length > 0 ? `, got "${positionals.join(' ')}"` : ''}\n\n${usage}`);
-    return 2;
+    throw new UsageError(`expected the subcommand "${subcommand}"${positionals.length > 0 ? `, got "${positionals.join(' ')}"` : ''}`);
   }
-  return undefined;
+  return false;
 }

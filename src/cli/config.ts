@@ -1,12 +1,11 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/index.js';
 import type { HookstreamConfig, WebhookConfig } from '../config/types.js';
 import { kafkaConnection } from '../kafka/client.js';
 import { topicNames } from '../kafka/topics.js';
-import { singleSubcommandExit } from './common.js';
+import { loadCliConfig, singleSubcommandHelp } from './common.js';
 import type { CliIo } from './topics.js';
 
-const USAGE = `Usage: hookstream config check [--config FILE]
+export const USAGE = `Usage: hookstream config check [--config FILE]
 
 Loads the config as "hookstream start" would, without connecting to anything: an error
 names the JSON path and the rule (exit 1); otherwise it prints what the service would do
@@ -21,12 +20,10 @@ export async function run(args: string[], io: CliIo = { stdout: process.stdout, 
     allowPositionals: true,
     options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
   });
-  const exit = singleSubcommandExit('config', 'check', parsed, USAGE, io);
-  if (exit !== undefined) return exit;
-  const { values } = parsed;
+  if (singleSubcommandHelp('check', parsed, USAGE, io.stdout)) return 0;
   const warnings: string[] = [];
   // A ConfigError propagates: main prints its one line (path and rule) and exits 1.
-  const config = await loadConfig({ ...(values.config === undefined ? {} : { path: values.config }), onWarning: (m) => warnings.push(m) });
+  const config = await loadCliConfig(parsed.values.config, (m) => warnings.push(m));
   // The TLS files are read as the service would read them: an unreadable one fails here.
   kafkaConnection(config.kafka);
   io.stdout.write(describe(config));

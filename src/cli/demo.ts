@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { HookstreamError, errorMessage } from '../errors.js';
 
-const USAGE = `Usage: hookstream demo [--duration S] [--rate N] [--fail-rate F] [--keep-kafka] [--keep-topics]
+export const USAGE = `Usage: hookstream demo [--duration S] [--rate N] [--fail-rate F] [--keep-kafka] [--keep-topics]
 
 Runs everything on this machine and shows it live: three simulated socket-server nodes
 (the producer library, node ids ws-node-1..3) publish a realistic mix of events for three
@@ -42,47 +42,34 @@ export interface DemoIo {
 }
 
 export async function run(args: string[], io: DemoIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        duration: { type: 'string', short: 'd' },
-        rate: { type: 'string' },
-        'fail-rate': { type: 'string' },
-        brokers: { type: 'string' },
-        'keep-kafka': { type: 'boolean', default: false },
-        'keep-topics': { type: 'boolean', default: false },
-        plain: { type: 'boolean', default: false },
-        log: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    io.stderr.write(`hookstream demo: ${errorMessage(err)}\n\n${USAGE}`);
-    return 2;
-  }
+  // Usage mistakes are thrown: main says them (with this USAGE for an unknown option).
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      duration: { type: 'string', short: 'd' },
+      rate: { type: 'string' },
+      'fail-rate': { type: 'string' },
+      brokers: { type: 'string' },
+      'keep-kafka': { type: 'boolean', default: false },
+      'keep-topics': { type: 'boolean', default: false },
+      plain: { type: 'boolean', default: false },
+      log: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help) {
     io.stdout.write(USAGE);
     return 0;
   }
-  let durationS: number | undefined;
-  let rate: number;
-  let failRate: number;
+  const durationS = values.duration === undefined ? undefined : number(values.duration, '--duration', 1, 86_400);
+  const rate = values.rate === undefined ? 200 : number(values.rate, '--rate', 1, 20_000);
+  const failRate = values['fail-rate'] === undefined ? 0.05 : number(values['fail-rate'], '--fail-rate', 0, 0.9);
   let brokers: string[] | undefined;
-  try {
-    durationS = values.duration === undefined ? undefined : number(values.duration, '--duration', 1, 86_400);
-    rate = values.rate === undefined ? 200 : number(values.rate, '--rate', 1, 20_000);
-    failRate = values['fail-rate'] === undefined ? 0.05 : number(values['fail-rate'], '--fail-rate', 0, 0.9);
-    if (values.brokers !== undefined) {
-      brokers = values.brokers.split(',').map((b) => b.trim()).filter((b) => b !== '');
-      if (brokers.length === 0 || brokers.some((b) => !/^[^\s:]+:\d{1,5}$/.test(b))) throw usage(`--brokers must be host:port[,host:port], got "${values.brokers}"`);
-    }
-  } catch (err) {
-    io.stderr.write(`hookstream demo: ${errorMessage(err)}\nRun "hookstream demo --help" for the options.\n`);
-    return 2;
+  if (values.brokers !== undefined) {
+    brokers = values.brokers.split(',').map((b) => b.trim()).filter((b) => b !== '');
+    if (brokers.length === 0 || brokers.some((b) => !/^[^\s:]+:\d{1,5}$/.test(b))) throw usage(`--brokers must be host:port[,host:port], got "${values.brokers}"`);
   }
 
   const { runDemo, summaryText } = await import('../ops/demo.js');

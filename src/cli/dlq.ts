@@ -1,14 +1,12 @@
 import { parseArgs } from 'node:util';
-import { errorMessage } from '../errors.js';
-import { createKafka } from '../kafka/client.js';
+import { HookstreamError, UsageError } from '../errors.js';
 import { topicNames } from '../kafka/topics.js';
-import { createLogger } from '../observability/logger.js';
 import { DLQ_REASON, formatCounts, formatTable, listDlq, requeueDlq, requeueGroupId, type DlqSelection, type ListResult, type RequeueSummary } from '../ops/dlq.js';
 import { parseIsoDateTime } from '../ops/replay.js';
-import { loadCliConfig, withConfigAdmin } from './common.js';
+import { cliKafka, loadCliConfig, withConfigAdmin } from './common.js';
 import { ProgressLine } from './progress.js';
 
-const USAGE = `Usage: hookstream dlq list    [--config FILE] [--app ID] [--reason R] [--since ISO] [--limit N] [--all] [--json]
+export const USAGE = `Usage: hookstream dlq list    [--config FILE] [--app ID] [--reason R] [--since ISO] [--limit N] [--all] [--json]
        hookstream dlq requeue [--config FILE] [--app ID] [--reason R] [--since ISO] [--execute]
 
 The dead-letter topic (<kafka.topic>.dlq) holds what could not be delivered: batches whose
@@ -53,27 +51,22 @@ export interface DlqIo {
 const DEFAULT_LIMIT = 100;
 
 export async function run(args: string[], io: DlqIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        app: { type: 'string' },
-        reason: { type: 'string' },
-        since: { type: 'string' },
-        limit: { type: 'string' },
-        all: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        execute: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    io.stderr.write(`hookstream dlq: ${errorMessage(err)}\n\n${USAGE}`);
-    return 2;
-  }
+  // Usage mistakes are thrown: main says them, with this USAGE where the shape is wrong.
+  const parsed = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      app: { type: 'string' },
+      reason: { type: 'string' },
+      since: { type: 'string' },
+      limit: { type: 'string' },
+      all: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      execute: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const { values, positionals } = parsed;
   if (values.help) {
     io.stdout.write(USAGE);
@@ -81,21 +74,14 @@ export async function run(args: string[], io: DlqIo = { stdout: process.stdout, 
   }
   const sub = positionals[0];
   if (positionals.length !== 1 || (sub !== 'list' && sub !== 'requeue')) {
-    io.stderr.write(`hookstream dlq: expected "list" or "requeue"${positionals.length > 0 ? `, got "${positionals.join(' ')}"` : ''}\n\n${USAGE}`);
-    return 2;
+    throw new UsageError(`expected "list" or "requeue"${positionals.length > 0 ? `, got "${positionals.join(' ')}"` : ''}`);
   }
   const misplaced = sub === 'list' ? (values.execute ? ['--execute'] : []) : (['limit', 'all', 'json'] as const).filter((k) => values[k] !== undefined && values[k] !== false).map((k) => `--${k}`);
-  if (misplaced.length > 0) {
-    io.stderr.write(`hookstream dlq ${sub}: ${misplaced.join(', ')} is not an option of "dlq ${sub}"\n\n${USAGE}`);
-    return 2;
-  }
+  if (misplaced.length > 0) throw new UsageError(`${misplaced.join(', ')} is not an option of "dlq ${sub}"`);
   let limit = DEFAULT_LIMIT;
   if (values.limit !== undefined) {
     limit = /^\d+$/.test(values.limit) ? Number(values.limit) : Number.NaN;
-    if (!Number.isSafeInteger(limit)) {
-      io.stderr.write(`hookstream dlq list: --limit must be a whole number >= 0, got ${JSON.stringify(values.limit)}\n`);
-      return 2;
-    }
+    if (!Number.isSafeInteger(limit)) throw new HookstreamError('HS_USAGE', `--limit must be a whole number >= 0, got ${JSON.stringify(values.limit)}`);
   }
   const selection: DlqSelection = {};
   if (values.app !== undefined) selection.appId = values.app;
@@ -103,20 +89,17 @@ export async function run(args: string[], io: DlqIo = { stdout: process.stdout, 
   if (values.since !== undefined) selection.sinceMs = parseIsoDateTime(values.since, '--since');
 
   if (sub === 'requeue' && selection.reason !== undefined && !DLQ_REASON.test(selection.reason)) {
-    io.stderr.write(
-      `hookstream dlq requeue: --reason ${JSON.stringify(selection.reason)} is not a reason hookstream writes (retries_exhausted, http_410, redirect_301, undecodable, invalid_event, unknown_app, webhook_removed, invalid_target, ...)\n`,
+    throw new HookstreamError(
+      'HS_USAGE',
+      `--reason ${JSON.stringify(selection.reason)} is not a reason hookstream writes (retries_exhausted, http_410, redirect_301, undecodable, invalid_event, unknown_app, webhook_removed, invalid_target, ...)`,
     );
-    return 2;
   }
   const config = await loadCliConfig(values.config);
   if (sub === 'requeue' && selection.appId !== undefined && !config.apps.some((a) => a.id === selection.appId)) {
     // A typo would select nothing, and the run would append every entry to the topic again.
-    io.stderr.write(`hookstream dlq requeue: --app ${JSON.stringify(selection.appId)} is not an app of the config; its entries could only be kept, not requeued\n`);
-    return 2;
+    throw new HookstreamError('HS_USAGE', `--app ${JSON.stringify(selection.appId)} is not an app of the config; its entries could only be kept, not requeued`);
   }
-  // kafkajs' own warnings go to stderr; stdout carries the result only.
-  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', destination: process.stderr });
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.client_id}-dlq`, logger });
+  const kafka = cliKafka(config, 'dlq');
 
   // Ctrl-C stops reading; a requeue run then commits what was acknowledged and reports.
   const abort = new AbortController();
@@ -125,8 +108,10 @@ export async function run(args: string[], io: DlqIo = { stdout: process.stdout, 
   process.once('SIGTERM', onSignal);
   try {
     if (sub === 'list') {
-      const result = await withConfigAdmin(config, (admin) =>
-        listDlq(kafka, admin, config, { selection, limit, from: values.all ? 'earliest' : 'cursor', signal: abort.signal }),
+      const result = await withConfigAdmin(
+        config,
+        (admin) => listDlq(kafka, admin, config, { selection, limit, from: values.all ? 'earliest' : 'cursor', signal: abort.signal }),
+        'dlq',
       );
       io.stdout.write(values.json ? `${JSON.stringify(listJson(result, limit))}\n` : listText(result, limit, requeueGroupId(config)));
       return 0;
@@ -145,6 +130,7 @@ export async function run(args: string[], io: DlqIo = { stdout: process.stdout, 
         },
         onProgress: () => progress?.tick(),
       }),
+      'dlq',
     );
     progress?.end();
     io.stdout.write(requeueText(summary, execute, topicNames(config), requeueGroupId(config)));

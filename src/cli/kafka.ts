@@ -4,14 +4,15 @@
  */
 import { relative, isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
-import { HookstreamError, errorMessage } from '../errors.js';
+import { HookstreamError, UsageError, errorMessage } from '../errors.js';
 import { DEFAULT_DIR, DEFAULT_PORT, start, status, stop } from '../kafka/local/index.js';
 
-export const KAFKA_USAGE = `Usage: hookstream kafka <start|stop|status> [options]
+export const USAGE = `Usage: hookstream kafka <start|stop|status> [options]
 
   start    start a single-node Kafka 4.1 broker (KRaft) in the background and wait until it answers
   stop     stop the broker started from --dir
-  status   tell whether the broker of --dir runs and answers (exit code 3 when it does not run)
+  status   tell whether a broker answers at the port, and whether it is the broker of --dir
+           (exit code 0 when one answers, even another's; 3 when none answers and none runs)
 
 Options:
   -p, --port <port>           broker port on 127.0.0.1 (default ${DEFAULT_PORT}; status: the port in the dir's server.properties)
@@ -32,14 +33,16 @@ const OPTIONS = {
 
 export async function run(args: string[]): Promise<number> {
   const [subcommand, ...rest] = args;
-  if (subcommand === undefined || subcommand === '--help' || subcommand === '-h' || subcommand === 'help') {
-    process.stdout.write(KAFKA_USAGE);
-    return subcommand === undefined ? 2 : 0;
+  if (subcommand === '--help' || subcommand === '-h' || subcommand === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
   }
+  // Usage mistakes are thrown: main says them, with this USAGE where the shape is wrong.
+  if (subcommand === undefined) throw new UsageError('expected a subcommand: start, stop or status');
   try {
     const { values } = parseArgs({ args: rest, options: OPTIONS, strict: true, allowPositionals: false });
     if (values.help) {
-      process.stdout.write(KAFKA_USAGE);
+      process.stdout.write(USAGE);
       return 0;
     }
     const dir = values.dir ?? DEFAULT_DIR;
@@ -56,13 +59,10 @@ export async function run(args: string[]): Promise<number> {
       case 'status':
         return await runStatus(dir, port);
       default:
-        throw usage(`unknown subcommand "${subcommand}"`);
+        throw new UsageError(`unknown subcommand "${subcommand}"`);
     }
   } catch (err) {
-    if ((err instanceof HookstreamError && err.code === 'HS_USAGE') || isParseArgsError(err)) {
-      process.stderr.write(`hookstream kafka: ${errorMessage(err)}\nRun "hookstream kafka --help" for the options.\n`);
-      return 2;
-    }
+    if ((err instanceof HookstreamError && err.code === 'HS_USAGE') || isParseArgsError(err)) throw err;
     process.stderr.write(`hookstream kafka ${subcommand}: ${errorMessage(err)}\n`);
     return 1;
   }
@@ -100,8 +100,16 @@ async function runStop(dir: string): Promise<number> {
 
 async function runStatus(dir: string, port: number | undefined): Promise<number> {
   const result = await status({ dir, port });
+  if (!result.running && result.answering) {
+    // Started from another directory, or not by hookstream at all (Docker): usable, but
+    // "kafka stop" here cannot stop it, and "kafka start" here would find the port taken.
+    process.stdout.write(
+      `A Kafka broker answers at ${result.brokers}, but none runs from dir ${display(result.dir)}: it was started elsewhere (another dir, Docker); hookstream can use it, "hookstream kafka stop${dirFlag(dir)}" cannot stop it\n`,
+    );
+    return 0;
+  }
   if (!result.running) {
-    process.stdout.write(`Kafka is not running (dir ${display(result.dir)}); start it with: hookstream kafka start${dirFlag(dir)}\n`);
+    process.stdout.write(`Kafka is not running (dir ${display(result.dir)}) and nothing answers at ${result.brokers}; start it with: hookstream kafka start${port === undefined ? '' : ` --port ${port}`}${dirFlag(dir)}\n`);
     return 3;
   }
   if (!result.answering) {

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { formatLag, serviceLag } from '../ops/lag.js';
 import { loadCliConfig, withConfigAdmin } from './common.js';
 
-const HELP = `Usage: hookstream lag [--config FILE] [--json]
+export const USAGE = `Usage: hookstream lag [--config FILE] [--json]
 
 Per partition of the events topic (group kafka.group_id) and of every retry tier (group
 <group_id>.retry): the committed offset, the end offset, and the lag between them.
@@ -11,7 +11,7 @@ Per partition of the events topic (group kafka.group_id) and of every retry tier
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(USAGE);
     return 0;
   }
   const config = await loadCliConfig(values.config);

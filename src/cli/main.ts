@@ -3,9 +3,11 @@
  * `hookstream <command>`: one file per command under src/cli, loaded on demand so that
  * `hookstream kafka status` does not pay for the AWS SDK.
  */
-import { HookstreamError, errorMessage } from '../errors.js';
+import { HookstreamError, UsageError, errorMessage, isKafkaError } from '../errors.js';
 
-type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> };
+/** A command module: `run` throws usage mistakes, and main says them with `USAGE`. */
+type CommandModule = { run(args: string[]): Promise<number>; USAGE: string };
+type Command = { summary: string; load: () => Promise<CommandModule> };
 
 const COMMANDS: Record<string, Command> = {
   start: { summary: 'run the delivery service (consumer group, retry tiers, metrics)', load: () => import('./start.js') },
@@ -29,48 +31,81 @@ ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
   .join('\n')}
 
-Run "hookstream <command> --help" for a command's options.
+Run "hookstream <command> --help" (or "hookstream help <command>") for a command's options;
+"hookstream --version" prints the version.
 `;
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined) {
+    process.stderr.write(`hookstream: give a command\n\n${USAGE}`);
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || (name === 'help' && rest.length === 0)) {
     process.stdout.write(USAGE);
-    return name === undefined ? 1 : 0;
+    return 0;
   }
   if (name === '--version' || name === '-v') {
     const { VERSION } = await import('../version.js');
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const command = COMMANDS[name];
+  // `hookstream help start` is `hookstream start --help`.
+  const [commandName, args] = name === 'help' ? [rest[0]!, ['--help']] : [name, rest];
+  const command = COMMANDS[commandName];
   if (!command) {
-    process.stderr.write(`hookstream: unknown command "${name}"\n\n${USAGE}`);
+    process.stderr.write(`hookstream: unknown command "${commandName}"\n\n${USAGE}`);
     return 2;
   }
+  const mod = await command.load();
   try {
-    const mod = await command.load();
-    return await mod.run(rest);
+    return await mod.run(args);
   } catch (err) {
-    // A usage mistake (an unknown option, a bad value) gets one line and exit code 2, the
-    // same in every command; other expected failures (bad config, missing java) one line
-    // and 1; anything else a stack.
-    if (isUsageError(err)) {
-      process.stderr.write(`hookstream ${name}: ${errorMessage(err)} (see "hookstream ${name} --help")\n`);
+    // Usage mistakes get exit code 2 and are said here for every command alike: a missing
+    // or unknown subcommand or option with the command's usage, a bad value in one line.
+    // Other expected failures (bad config, missing java, a broker that does not answer) one
+    // line and 1; anything else, a bug, a stack.
+    const usage = usageMistake(err);
+    if (usage === 'shape') {
+      process.stderr.write(`hookstream ${commandName}: ${parseArgsMessage(err)}\n\n${mod.USAGE}`);
       return 2;
     }
-    if (err instanceof HookstreamError) process.stderr.write(`hookstream ${name}: ${err.message}\n`);
-    else process.stderr.write(`hookstream ${name}: ${errorMessage(err)}\n${err instanceof Error ? (err.stack ?? '') : ''}\n`);
+    if (usage === 'value') {
+      process.stderr.write(`hookstream ${commandName}: ${errorMessage(err)} (see "hookstream ${commandName} --help")\n`);
+      return 2;
+    }
+    // Commands name the brokers of kafkajs failures (withKafkaErrors); one that slipped past still gets one line.
+    if (err instanceof HookstreamError || isKafkaError(err)) process.stderr.write(`hookstream ${commandName}: ${errorMessage(err)}\n`);
+    else process.stderr.write(`hookstream ${commandName}: ${errorMessage(err)}\n${err instanceof Error ? (err.stack ?? '') : ''}\n`);
     return 1;
   }
 }
 
-/** Node's parseArgs errors (unknown option, missing value) and hookstream's HS_USAGE. */
-function isUsageError(err: unknown): boolean {
-  if (err instanceof HookstreamError) return err.code === 'HS_USAGE';
+/**
+ * 'shape': Node's parseArgs errors (unknown option, missing value, stray argument) and
+ * UsageError (missing subcommand or option); 'value': hookstream's other HS_USAGE errors.
+ */
+function usageMistake(err: unknown): 'shape' | 'value' | undefined {
+  if (err instanceof UsageError) return 'shape';
+  if (err instanceof HookstreamError) return err.code === 'HS_USAGE' ? 'value' : undefined;
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_') ? 'shape' : undefined;
 }
+
+/**
+ * Node appends to "Unknown option '--x'" advice on passing "--x" as a positional after
+ * "--", which no hookstream command takes: only confusing here.
+ */
+function parseArgsMessage(err: unknown): string {
+  return errorMessage(err).replace(/\. To specify a positional argument starting with a '-'.*$/s, '');
+}
+
+// `hookstream config check | head -1`: once the reader is gone nothing more can be said.
+// End quietly, as Unix tools do on SIGPIPE, not with an unhandled EPIPE stack.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -1,12 +1,15 @@
 import { createReadStream } from 'node:fs';
+import { access, constants } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/index.js';
 import { EventValidationError, errorMessage } from '../errors.js';
+import { kafkaConnection } from '../kafka/client.js';
+import { requireTopics } from '../kafka/topics.js';
 import { createProducer } from '../producer/index.js';
+import { cliKafkaLogger, loadCliConfig, withConfigAdmin } from './common.js';
 
-const USAGE = `Usage: hookstream produce --config FILE [--file EVENTS.ndjson] [--node-id ID]
+export const USAGE = `Usage: hookstream produce --config FILE [--file EVENTS.ndjson] [--node-id ID]
 
 Publishes webhook events to the events topic (kafka.topic), one JSON object per line, read
 from --file or else from stdin. Each object has "app_id", "name" and the fields of that
@@ -41,31 +44,35 @@ export async function run(
   args: string[],
   io: ProduceIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        config: { type: 'string', short: 'c' },
-        file: { type: 'string', short: 'f' },
-        'node-id': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    io.stderr.write(`hookstream produce: ${errorMessage(err)}\n\n${USAGE}`);
-    return 2;
-  }
+  // Usage mistakes are thrown: main says them with this command's USAGE.
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      file: { type: 'string', short: 'f' },
+      'node-id': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help) {
     io.stdout.write(USAGE);
     return 0;
   }
 
-  const config = await loadConfig({
-    ...(values.config === undefined ? {} : { path: values.config }),
-    onWarning: () => undefined,
-  });
-  const input = values.file === undefined || values.file === '-' ? io.stdin : createReadStream(values.file);
+  const config = await loadCliConfig(values.config, () => undefined);
+  const fromFile = values.file !== undefined && values.file !== '-';
+  if (fromFile) {
+    // Before the broker is asked: a mistyped path is found without a round trip.
+    const unreadable = await access(values.file!, constants.R_OK).then(() => undefined, (err: unknown) => err);
+    if (unreadable !== undefined) {
+      io.stderr.write(`hookstream produce: cannot read --file: ${errorMessage(unreadable)}\n`);
+      return 1;
+    }
+  }
+  // Asked before reading a line: a broker that does not answer or a topic that does not
+  // exist is one line with its remedy, not the same kafkajs error repeated for every line.
+  await withConfigAdmin(config, (admin) => requireTopics(admin, [config.kafka.topic]), 'produce');
+  const input = fromFile ? createReadStream(values.file!) : io.stdin;
   // Open errors (missing file) surface through readline's iterator as a rejection.
   const lines = createInterface({ input, crlfDelay: Infinity });
 
@@ -73,8 +80,11 @@ export async function run(
     brokers: config.kafka.brokers,
     topic: config.kafka.topic,
     clientId: `${config.kafka.client_id}-produce`,
+    connection: kafkaConnection(config.kafka),
     nodeId: values['node-id'] ?? `hookstream-cli@${hostname()}`,
     onBufferFull: 'wait',
+    // Failures are reported per line; kafkajs' retry logs only when LOG_LEVEL asks for them.
+    logger: cliKafkaLogger(),
   });
 
   let lineNo = 0;

@@ -1,14 +1,12 @@
 import { parseArgs } from 'node:util';
-import { HookstreamError } from '../errors.js';
-import { createKafka } from '../kafka/client.js';
-import { createLogger } from '../observability/logger.js';
+import { HookstreamError, UsageError } from '../errors.js';
 import { planRedelivery } from '../ops/redeliver.js';
 import { parseIsoDateTime } from '../ops/replay.js';
 import { HookstreamService } from '../pipeline/service.js';
-import { loadCliConfig, withConfigAdmin } from './common.js';
+import { cliKafka, cliLogger, loadCliConfig, withConfigAdmin, withKafkaErrors } from './common.js';
 import { ProgressLine } from './progress.js';
 
-const HELP = `Usage: hookstream redeliver [--config FILE] --app ID --from ISO --to ISO [--webhook ID] [--event-types a,b] [--execute]
+export const USAGE = `Usage: hookstream redeliver [--config FILE] --app ID --from ISO --to ISO [--webhook ID] [--event-types a,b] [--execute]
 
 Delivers an app's events of a time range once more, while the service keeps running: reads
 that range of the events topic outside the live consumer group, selects the events that the
@@ -48,28 +46,28 @@ export async function run(args: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(USAGE);
     return 0;
   }
-  if (!values.app || !values.from || !values.to) {
-    process.stderr.write(`hookstream redeliver: --app, --from and --to are required\n\n${HELP}`);
-    return 2;
-  }
+  if (!values.app || !values.from || !values.to) throw new UsageError('--app, --from and --to are required');
   const fromMs = parseIsoDateTime(values.from, '--from');
   const toMs = parseIsoDateTime(values.to, '--to');
   if (toMs <= fromMs) throw new HookstreamError('HS_USAGE', '--to must be later than --from');
   const config = await loadCliConfig(values.config);
-  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', destination: process.stderr });
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: `${config.kafka.client_id}-redeliver`, logger });
+  const logger = cliLogger();
+  const kafka = cliKafka(config, 'redeliver');
   const eventTypes = values['event-types']?.split(',').map((s) => s.trim()).filter(Boolean);
-  const plan = await withConfigAdmin(config, (admin) =>
-    planRedelivery(kafka, admin, config, {
-      appId: values.app!,
-      fromMs,
-      toMs,
-      ...(values.webhook ? { webhookId: values.webhook } : {}),
-      ...(eventTypes ? { eventTypes } : {}),
-    }),
+  const plan = await withConfigAdmin(
+    config,
+    (admin) =>
+      planRedelivery(kafka, admin, config, {
+        appId: values.app!,
+        fromMs,
+        toMs,
+        ...(values.webhook ? { webhookId: values.webhook } : {}),
+        ...(eventTypes ? { eventTypes } : {}),
+      }),
+    'redeliver',
   );
   const selected = plan.perWebhook.reduce((n, w) => n + w.events.length, 0);
   process.stdout.write(`read ${plan.read} records (${plan.undecodable} undecodable), ${plan.inRange} events of app ${plan.app.id} in range\n`);
@@ -80,10 +78,10 @@ export async function run(args: string[]): Promise<number> {
   }
   // A delivering-only instance: no consumer group joined, no metrics port opened.
   const service = new HookstreamService({ config: { ...config, metrics: { ...config.metrics, enabled: false } }, logger, consume: false });
-  await service.start();
+  await withKafkaErrors(config, () => service.start());
   const progress = new ProgressLine('redelivering', selected);
   try {
-    await Promise.all(plan.perWebhook.map(({ webhook, events }) => service.redeliver(plan.app, webhook, events, () => progress.tick())));
+    await withKafkaErrors(config, () => Promise.all(plan.perWebhook.map(({ webhook, events }) => service.redeliver(plan.app, webhook, events, () => progress.tick()))));
   } finally {
     progress.end();
     await service.close();

@@ -1,15 +1,16 @@
 import { parseArgs } from 'node:util';
-import { HookstreamError } from '../errors.js';
+import { HookstreamError, UsageError } from '../errors.js';
 import { topicNames } from '../kafka/topics.js';
 import { groupsOf } from '../ops/lag.js';
 import { executeReplay, formatPlan, parseIsoDateTime, parseIsoDuration, planReplay, type ReplayTarget } from '../ops/replay.js';
 import { loadCliConfig, parseWholeNumber, withConfigAdmin } from './common.js';
 
-const HELP = `Usage: hookstream replay [--config FILE] TARGET [--topic T] [--partitions 0,3] [--execute]
+export const USAGE = `Usage: hookstream replay [--config FILE] TARGET [--topic T] [--partitions 0,3] [--execute]
 
 Moves the consumer group's committed offsets so that hookstream delivers again from there
 (or skips ahead). Without --execute it only prints the plan: per partition the committed
-offset, the new one, and how many events that redelivers. With --execute it refuses while
+offset, the new one, and how many events that delivers again (REDELIVER, moving back) or
+never delivers (SKIP, moving forward). With --execute it refuses while
 any instance of the group runs: stop them, replay, start them again.
 
 TARGET (exactly one):
@@ -42,7 +43,7 @@ export async function run(args: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(USAGE);
     return 0;
   }
   const targets: ReplayTarget[] = [];
@@ -53,10 +54,7 @@ export async function run(args: string[]): Promise<number> {
   }
   if (values['to-earliest']) targets.push({ kind: 'earliest' });
   if (values['to-latest']) targets.push({ kind: 'latest' });
-  if (targets.length !== 1) {
-    process.stderr.write(`hookstream replay: give exactly one of --to-datetime, --by-duration, --to-offset, --to-earliest, --to-latest\n\n${HELP}`);
-    return 2;
-  }
+  if (targets.length !== 1) throw new UsageError('give exactly one of --to-datetime, --by-duration, --to-offset, --to-earliest, --to-latest');
   const partitions = values.partitions?.split(',').map((p) => parseWholeNumber(p, '--partitions'));
   const config = await loadCliConfig(values.config);
   const names = topicNames(config);

@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { loadConfig } from '../config/index.js';
 import type { HookstreamConfig } from '../config/types.js';
 import { HookstreamError } from '../errors.js';
-import { createKafka } from '../kafka/client.js';
-import { HANDOFF_OVERHEAD_BYTES, ensureTopics, handoffLimitProblem, maxMessageBytes, topicNames } from '../kafka/topics.js';
+import { createKafka, kafkaConnection } from '../kafka/client.js';
+import { HANDOFF_OVERHEAD_BYTES, allTopics, ensureTopics, handoffLimitProblem, maxMessageBytes, missingTopicsError, topicNames } from '../kafka/topics.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { HookstreamService } from '../pipeline/service.js';
 import { PACKAGE_ROOT } from '../version.js';
+import { configPath, withKafkaErrors } from './common.js';
 
-const HELP = `Usage: hookstream start [--config FILE] [--embedded]
+export const USAGE = `Usage: hookstream start [--config FILE] [--embedded]
 
 Runs the delivery service: consumes the events topic in group kafka.group_id, delivers
 webhooks, runs the retry tiers, serves /metrics, /healthz and /readyz on metrics.port.
@@ -28,15 +29,16 @@ export async function run(args: string[]): Promise<number> {
     strict: true,
   });
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(USAGE);
     return 0;
   }
   const logger = createLogger();
-  const path = values.config ?? process.env.HOOKSTREAM_CONFIG ?? (values.embedded ? join(PACKAGE_ROOT, 'config.example.json') : undefined);
-  const config = await loadConfig({ ...(path ? { path } : {}), onWarning: (m) => logger.warn(m) });
+  const path = configPath(values.config, values.embedded ? join(PACKAGE_ROOT, 'config.example.json') : undefined);
+  const config = await loadConfig({ path, onWarning: (m) => logger.warn(m) });
   logger.info({ config: path }, 'config loaded');
-  if (values.embedded) await provideEmbeddedBroker(config, logger);
-  await checkTopics(config, logger, values.embedded === true);
+  // A broker that does not answer, or refuses, is one line naming the brokers, not a stack.
+  if (values.embedded) await withKafkaErrors(config, () => provideEmbeddedBroker(config, logger));
+  await withKafkaErrors(config, () => checkTopics(config, logger, values.embedded === true));
 
   const service = new HookstreamService({ config, logger });
   let signals = 0;
@@ -53,7 +55,7 @@ export async function run(args: string[]): Promise<number> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
-  await service.start();
+  await withKafkaErrors(config, () => service.start());
   await done;
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }
@@ -76,28 +78,25 @@ async function provideEmbeddedBroker(config: HookstreamConfig, logger: Logger): 
   logger.info({ port: Number(portText) }, 'no Kafka broker answers: starting the local one (hookstream kafka start); the first run resolves its jars with Maven');
   const started = await local.start({ port: Number(portText), onProgress: (m) => logger.info(m) });
   logger.info({ brokers: started.brokers, pid: started.pid, dir: started.dir }, started.alreadyRunning ? 'local Kafka already running' : 'local Kafka started; stop it with: hookstream kafka stop');
-  const admin = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, logger }).admin();
-  await admin.connect();
-  try {
-    const result = await ensureTopics(admin, config);
-    if (result.created.length > 0) logger.info({ created: result.created.map((t) => t.name) }, 'topics created');
-  } finally {
-    await admin.disconnect();
-  }
 }
 
-/** The service refuses to start on missing topics: consuming a typo would look like silence. */
+/**
+ * The service refuses to start on missing topics: consuming a typo would look like silence.
+ * With --embedded it creates them instead, and says so, whichever broker it uses.
+ */
 async function checkTopics(config: HookstreamConfig, logger: Logger, embedded: boolean): Promise<void> {
   const names = topicNames(config);
-  const admin = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, logger }).admin();
+  const admin = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, connection: kafkaConnection(config.kafka), logger }).admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const missing = [names.events, ...names.retries.map((r) => r.name), names.dlq].filter((t) => !existing.has(t));
+    const missing = allTopics(names).filter((t) => !existing.has(t));
     if (missing.length > 0 && embedded) {
-      await ensureTopics(admin, config);
+      const result = await ensureTopics(admin, config);
+      if (result.created.length > 0) logger.info({ created: result.created.map((t) => t.name) }, 'topics created');
+      for (const warning of result.warnings) logger.warn(warning);
     } else if (missing.length > 0) {
-      throw new HookstreamError('HS_PRECONDITION', `missing topics ${missing.join(', ')}: create them with "hookstream topics create --config FILE"`);
+      throw missingTopicsError(missing);
     }
     const limits = await maxMessageBytes(admin, [...names.retries.map((r) => r.name), names.dlq]);
     // A single event is sent alone even when larger than max_body_bytes, so the events

@@ -34,6 +34,15 @@ export interface LoadOptions {
   onWarning?: (message: string) => void;
 }
 
+/** KAFKA_BROKERS as a list, when set and not blank: it overrides kafka.brokers. */
+export function brokersFromEnv(env: NodeJS.ProcessEnv = process.env): string[] | undefined {
+  const list = (env.KAFKA_BROKERS ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b.length > 0);
+  return list.length > 0 ? list : undefined;
+}
+
 /** Reads, validates and defaults the config file. Throws ConfigError / HookstreamError. */
 export async function loadConfig(options: LoadOptions = {}): Promise<HookstreamConfig> {
   const env = options.env ?? process.env;
@@ -87,9 +96,7 @@ export function parseConfig(raw: Json, options: { env?: NodeJS.ProcessEnv; onWar
   const kafkaRaw = optObj(root.kafka, '$.kafka');
   strictKeys(kafkaRaw, '$.kafka', ['brokers', 'client_id', 'group_id', 'topic', 'partitions', 'replication_factor', 'handoff_compression', 'ssl', 'sasl']);
   let brokers = kafkaRaw.brokers === undefined ? [...DEFAULTS.kafka.brokers] : stringArray(kafkaRaw.brokers, '$.kafka.brokers', { nonEmpty: true });
-  if (env.KAFKA_BROKERS !== undefined && env.KAFKA_BROKERS.trim() !== '') {
-    brokers = env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
-  }
+  brokers = brokersFromEnv(env) ?? brokers;
   brokers.forEach((b, i) => {
     if (!/^[^\s:]+:\d{1,5}$/.test(b)) throw new ConfigError(`$.kafka.brokers[${i}]`, `must be host:port, got ${JSON.stringify(b)}`);
   });

@@ -3,7 +3,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { Kafka, logLevel, type LogEntry, type RetryOptions, type SASLOptions, type logCreator } from 'kafkajs';
 import { pino, type Logger } from 'pino';
 import type { KafkaConfig } from '../config/types.js';
-import { ConfigError, errorMessage } from '../errors.js';
+import { ConfigError, HookstreamError, errorChain, errorMessage, isKafkaError } from '../errors.js';
 import { registerCodecs } from './compression.js';
 
 /** How to reach the brokers beyond their addresses: TLS and SASL, as kafkajs takes them. */
@@ -133,4 +133,51 @@ export function pinoLogCreator(logger: Logger): logCreator {
         break;
     }
   };
+}
+
+/**
+ * `Promise.all` for requests on one client that waits for every request to settle before
+ * it rejects with the first failure. With `Promise.all` the caller's `finally` disconnects
+ * the client as soon as one request fails, while kafkajs still retries the others; such a
+ * retry connects the client again, and the process never exits.
+ */
+export async function settleAll<T extends unknown[]>(requests: readonly [...{ [K in keyof T]: Promise<T[K]> }]): Promise<T> {
+  const results = await Promise.allSettled(requests);
+  const values = results.map((r) => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  });
+  return values as T;
+}
+
+/** A broker that does not answer, said the same way by every command. */
+export function noBrokerMessage(brokers: readonly string[], source: string): string {
+  return `no Kafka broker answers at ${brokers.join(',')} (from ${source})`;
+}
+
+/**
+ * A kafkajs failure as one line that names the brokers (`source` says where they came
+ * from: KAFKA_BROKERS or kafka.brokers), the original kept as the cause; anything else is
+ * returned as it is. kafkajs' own message names neither the brokers nor the setting, and
+ * its stack (a NonRetriable wrapping the real error) only says where inside kafkajs it gave up.
+ */
+export function kafkaFailure(err: unknown, brokers: readonly string[], source: string): unknown {
+  if (!isKafkaError(err)) return err;
+  const unreachable = errorChain(err).some((e) => e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSBrokerNotFound');
+  const prefix = unreachable ? noBrokerMessage(brokers, source) : `Kafka at ${brokers.join(',')} (from ${source})`;
+  return new HookstreamError('HS_PRECONDITION', `${prefix}: ${kafkaMessage(err)}`, { cause: err });
+}
+
+/**
+ * kafkajs' message, with the errors it aggregates: a failed createTopics says only "Topic
+ * creation errors" and keeps each topic's reason in `errors`.
+ */
+function kafkaMessage(err: Error): string {
+  const inner = (err as { errors?: unknown }).errors;
+  if (!Array.isArray(inner) || inner.length === 0) return err.message;
+  const reasons = inner.map((e: unknown) => {
+    const topic = (e as { topic?: unknown } | null)?.topic;
+    return `${typeof topic === 'string' ? `${topic}: ` : ''}${errorMessage(e)}`;
+  });
+  return `${err.message}: ${[...new Set(reasons)].join('; ')}`;
 }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs, { type Admin } from 'kafkajs';
-import { ConfigError, errorMessage } from '../errors.js';
+import { ConfigError, HookstreamError, errorMessage } from '../errors.js';
+import { settleAll } from './client.js';
 import type { HookstreamConfig } from '../config/types.js';
 
 /** The parts of the configuration that decide topic names and layout. */
@@ -47,6 +48,27 @@ export function topicNames(config: { kafka: Pick<HookstreamConfig['kafka'], 'top
     return { delayMs, name };
   });
   return { events: topic, retries, dlq: `${topic}.dlq` };
+}
+
+/** Every topic the service uses: the events topic, the retry tiers, the dead-letter topic. */
+export function allTopics(names: TopicNames): string[] {
+  return [names.events, ...names.retries.map((r) => r.name), names.dlq];
+}
+
+/**
+ * Refuses, in one line that says how to fix it, to work on topics the cluster does not
+ * have. Asked before any request on them: kafkajs retries a request on a missing topic
+ * (UNKNOWN_TOPIC_OR_PARTITION is retriable) for seconds, then reports only "This server
+ * does not host this topic-partition", which names neither the topic nor the remedy.
+ */
+export async function requireTopics(admin: Admin, topics: readonly string[]): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((t) => !existing.has(t));
+  if (missing.length > 0) throw missingTopicsError(missing);
+}
+
+export function missingTopicsError(missing: readonly string[]): HookstreamError {
+  return new HookstreamError('HS_PRECONDITION', `missing topics ${missing.join(', ')}: create them with "hookstream topics create --config FILE"`);
 }
 
 export type TopicRole = 'events' | 'retry' | 'dlq';
@@ -129,7 +151,7 @@ export async function ensureTopics(admin: Admin, config: TopicsConfig): Promise<
       () => undefined,
     );
     const entries = eventsLimit === undefined ? [] : [{ name: 'max.message.bytes', value: String(eventsLimit + HANDOFF_OVERHEAD_BYTES) }];
-    outcomes.push(...(await Promise.all(handoffTopics.map((t) => create(t, entries)))));
+    outcomes.push(...(await settleAll(handoffTopics.map((t) => create(t, entries)))));
   }
   if (missing.length > 0) await waitForTopicLeaders(admin, missing.map((t) => t.name));
   for (const { t, created } of outcomes) {

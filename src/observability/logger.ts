@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { HookstreamError } from '../errors.js';
 
 export type { Logger };
 
@@ -38,9 +39,25 @@ export const REDACT_PATHS = [
   '*.apps[*].webhooks[*].target.url',
 ];
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * LOG_LEVEL when set (and not blank), else `fallback`. A level pino does not know is
+ * refused here in one line naming the valid ones: pino's own "unknown level" error comes
+ * with a stack from inside pino.
+ */
+export function envLogLevel(fallback: string, env: NodeJS.ProcessEnv = process.env): string {
+  const level = env.LOG_LEVEL?.trim();
+  if (level === undefined || level === '') return fallback;
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new HookstreamError('HS_CONFIG_INVALID', `LOG_LEVEL: ${JSON.stringify(level)} is not a log level; use one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return level;
+}
+
 /** The service logger: JSON lines on stdout, level from LOG_LEVEL (default info). */
 export function createLogger(options: { name?: string; level?: string; destination?: NodeJS.WritableStream } = {}): Logger {
-  const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
+  const level = options.level ?? envLogLevel('info');
   const opts = {
     name: options.name ?? 'hookstream',
     level,

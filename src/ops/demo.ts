@@ -23,12 +23,12 @@ import { mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import type { Counter } from 'prom-client';
-import { parseConfig } from '../config/index.js';
+import { brokersFromEnv, parseConfig } from '../config/index.js';
 import type { HookstreamConfig } from '../config/types.js';
 import { KNOWN_EVENT_NAMES } from '../contract/types.js';
 import { HookstreamError, errorMessage } from '../errors.js';
-import { createKafka } from '../kafka/client.js';
-import { ensureTopics, topicNames } from '../kafka/topics.js';
+import { createKafka, noBrokerMessage } from '../kafka/client.js';
+import { allTopics, ensureTopics, topicNames } from '../kafka/topics.js';
 import type { Logger } from '../observability/logger.js';
 import { HookstreamService } from '../pipeline/service.js';
 import { createProducer, type Producer, type PublishEvent } from '../producer/index.js';
@@ -493,13 +493,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
   try {
     // -- broker
-    const explicit = options.brokers ?? splitBrokers(env.KAFKA_BROKERS);
+    const explicit = options.brokers ?? brokersFromEnv(env);
     let brokers: string[];
     if (explicit) {
       brokers = explicit;
       const source = options.brokers ? '--brokers' : 'KAFKA_BROKERS';
       if (!(await probeBroker(brokers[0]!))) {
-        throw new HookstreamError('HS_PRECONDITION', `no Kafka broker answers at ${brokers.join(',')} (from ${source}); the demo starts a broker only when neither --brokers nor KAFKA_BROKERS is given`);
+        throw new HookstreamError('HS_PRECONDITION', `${noBrokerMessage(brokers, source)}; the demo starts a broker only when neither --brokers nor KAFKA_BROKERS is given`);
       }
       notes.push(`Kafka      ${brokers.join(',')} (from ${source}; nothing started)`);
     } else {
@@ -561,7 +561,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       cleanups.push({
         what: 'demo topics',
         run: async () => {
-          await admin.deleteTopics({ topics: [names.events, ...names.retries.map((r) => r.name), names.dlq] });
+          await admin.deleteTopics({ topics: allTopics(names) });
           await admin.deleteGroups([config.kafka.group_id, `${config.kafka.group_id}.retry`]).catch(() => undefined);
         },
       });
@@ -760,14 +760,6 @@ function demoConfig(o: { brokers: string[]; topic: string; groupId: string; main
 
 function secretOf(appId: string): string {
   return `${appId}-demo-secret`;
-}
-
-function splitBrokers(text: string | undefined): string[] | undefined {
-  const list = (text ?? '')
-    .split(',')
-    .map((b) => b.trim())
-    .filter((b) => b !== '');
-  return list.length > 0 ? list : undefined;
 }
 
 async function probeBroker(address: string): Promise<boolean> {

@@ -32,7 +32,7 @@ import { eventRuleViolation } from '../contract/event-rules.js';
 import type { WebhookEvent } from '../contract/types.js';
 import { HookstreamError, errorMessage } from '../errors.js';
 import { AckedSender } from '../kafka/acked-sender.js';
-import { topicNames } from '../kafka/topics.js';
+import { allTopics, requireTopics, topicNames } from '../kafka/topics.js';
 import { PartitionOffsets } from '../pipeline/consume/offset-tracker.js';
 import { redact, webhookSecrets } from '../pipeline/deliver/failure-text.js';
 import { DLQ_HEADERS, decodeDeliveryRecord, deliveryCodec, type WebhookDeliveryRecord } from '../pipeline/retry/delivery-record.js';
@@ -366,6 +366,7 @@ export interface ListResult {
 
 /** Reads the dead-letter topic without committing anything and returns the selected entries. */
 export async function listDlq(kafka: Kafka, admin: Admin, config: HookstreamConfig, options: ListOptions): Promise<ListResult> {
+  await requireTopics(admin, [topicNames(config).dlq]);
   const ranges = await dlqRanges(admin, config, options.from);
   const secrets = secretsOf(config);
   const result: ListResult = { topic: topicNames(config).dlq, from: options.from, read: 0, total: 0, byReason: new Map(), rows: [] };
@@ -481,6 +482,9 @@ export async function requeueDlq(kafka: Kafka, admin: Admin, config: HookstreamC
   const summary = emptySummary();
   const firstTier = names.retries[0]?.name;
   const groupId = requeueGroupId(config);
+  // Entries go to the first retry tier, the events topic, or back to the dead-letter topic:
+  // a dry run already says when one of them is missing.
+  await requireTopics(admin, allTopics(names));
 
   if (!options.execute) {
     const ranges = await dlqRanges(admin, config, 'cursor');

@@ -1,6 +1,7 @@
 import type { Admin } from 'kafkajs';
 import type { HookstreamConfig } from '../config/types.js';
-import { topicNames } from '../kafka/topics.js';
+import { settleAll } from '../kafka/client.js';
+import { requireTopics, topicNames } from '../kafka/topics.js';
 
 export interface PartitionLag {
   topic: string;
@@ -21,7 +22,7 @@ export function groupsOf(config: HookstreamConfig): { events: string; retry: str
 
 /** Committed offset, end offset and lag per partition of `topic` for `group`. */
 export async function topicLag(admin: Admin, topic: string, group: string): Promise<PartitionLag[]> {
-  const [ends, committedByTopic] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: group, topics: [topic] })]);
+  const [ends, committedByTopic] = await settleAll([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: group, topics: [topic] })]);
   const committed = new Map((committedByTopic[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
   return ends
     .map((p) => {
@@ -37,7 +38,8 @@ export async function topicLag(admin: Admin, topic: string, group: string): Prom
 export async function serviceLag(admin: Admin, config: HookstreamConfig): Promise<PartitionLag[]> {
   const names = topicNames(config);
   const groups = groupsOf(config);
-  const parts = await Promise.all([
+  await requireTopics(admin, [names.events, ...names.retries.map((r) => r.name)]);
+  const parts = await settleAll([
     topicLag(admin, names.events, groups.events),
     ...names.retries.map((r) => topicLag(admin, r.name, groups.retry)),
   ]);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { settleAll } from '../kafka/client.js';
 
 export interface PartitionRange {
   partition: number;
@@ -22,7 +23,7 @@ export interface ReadOptions {
  * read ends even while producers keep writing).
  */
 export async function boundsByTime(admin: Admin, topic: string, fromMs: number, toMs: number): Promise<PartitionRange[]> {
-  const [starts, ends, highs] = await Promise.all([
+  const [starts, ends, highs] = await settleAll([
     admin.fetchTopicOffsetsByTimestamp(topic, fromMs),
     admin.fetchTopicOffsetsByTimestamp(topic, toMs),
     admin.fetchTopicOffsets(topic),

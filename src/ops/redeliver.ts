@@ -3,6 +3,7 @@ import type { AppConfig, HookstreamConfig, WebhookConfig } from '../config/types
 import { decodeEvent } from '../contract/index.js';
 import type { WebhookEvent } from '../contract/types.js';
 import { HookstreamError } from '../errors.js';
+import { allTopics, requireTopics, topicNames } from '../kafka/topics.js';
 import { matchesFilter } from '../pipeline/route/filter.js';
 import { boundsByTime, readRange } from './read-range.js';
 
@@ -52,6 +53,9 @@ export async function planRedelivery(kafka: Kafka, admin: Admin, config: Hookstr
   let read = 0;
   let undecodable = 0;
   let inRange = 0;
+  // The events topic is read now; what is not delivered goes to the retry tiers and the
+  // dead-letter topic, so a dry run already says when one of them is missing.
+  await requireTopics(admin, allTopics(topicNames(config)));
   // Record timestamps (set when a node sent the event) trail the events' own time_ms a little:
   // read a margin on both sides, then select by time_ms.
   const bounds = await boundsByTime(admin, config.kafka.topic, selection.fromMs - TIME_MARGIN_MS, selection.toMs + TIME_MARGIN_MS);

@@ -1,5 +1,6 @@
 import type { Admin } from 'kafkajs';
 import { HookstreamError } from '../errors.js';
+import { requireTopics } from '../kafka/topics.js';
 
 /** Where to move the group's offsets. */
 export type ReplayTarget =
@@ -14,8 +15,10 @@ export interface ReplayPlanRow {
   current: number | null;
   /** The offset the group will read next after the reset. */
   target: number;
-  /** Records that will be read again (negative: records skipped, never delivered). */
+  /** Records that will be delivered again (the offset moves back). */
   redeliver: number;
+  /** Records that will never be delivered (the offset moves forward past them). */
+  skip: number;
 }
 
 /**
@@ -61,8 +64,9 @@ export function parseIsoDateTime(text: string, flag: string): number {
   return ms;
 }
 
-/** The per-partition plan: committed now, the new offset, and how many records that redelivers. */
+/** The per-partition plan: committed now, the new offset, and how many records that redelivers or skips. */
 export async function planReplay(admin: Admin, group: string, topic: string, target: ReplayTarget, partitions?: readonly number[]): Promise<ReplayPlanRow[]> {
+  await requireTopics(admin, [topic]);
   const ends = await admin.fetchTopicOffsets(topic);
   const known = new Set(ends.map((e) => e.partition));
   for (const p of partitions ?? []) {
@@ -94,7 +98,9 @@ export async function planReplay(admin: Admin, group: string, topic: string, tar
       }
       const c = current.get(e.partition);
       const cur = c !== undefined && c >= 0 ? c : null;
-      return { partition: e.partition, current: cur, target: next, redeliver: (cur ?? low) - next };
+      // A group that never committed here would start at the earliest offset.
+      const from = cur ?? low;
+      return { partition: e.partition, current: cur, target: next, redeliver: Math.max(0, from - next), skip: Math.max(0, next - from) };
     })
     .sort((a, b) => a.partition - b.partition);
 }
@@ -115,12 +121,14 @@ export async function executeReplay(admin: Admin, group: string, topic: string, 
 }
 
 export function formatPlan(topic: string, group: string, plan: readonly ReplayPlanRow[]): string {
-  const lines = [`topic ${topic}, group ${group}`, `${'PARTITION'.padStart(9)} ${'CURRENT'.padStart(12)} ${'NEW'.padStart(12)} ${'REDELIVER'.padStart(10)}`];
-  let total = 0;
+  const lines = [`topic ${topic}, group ${group}`, `${'PARTITION'.padStart(9)} ${'CURRENT'.padStart(12)} ${'NEW'.padStart(12)} ${'REDELIVER'.padStart(10)} ${'SKIP'.padStart(10)}`];
+  let redeliver = 0;
+  let skip = 0;
   for (const r of plan) {
-    total += r.redeliver;
-    lines.push(`${String(r.partition).padStart(9)} ${(r.current === null ? '-' : String(r.current)).padStart(12)} ${String(r.target).padStart(12)} ${String(r.redeliver).padStart(10)}`);
+    redeliver += r.redeliver;
+    skip += r.skip;
+    lines.push(`${String(r.partition).padStart(9)} ${(r.current === null ? '-' : String(r.current)).padStart(12)} ${String(r.target).padStart(12)} ${String(r.redeliver).padStart(10)} ${String(r.skip).padStart(10)}`);
   }
-  lines.push(`${'total'.padStart(9)} ${''.padStart(12)} ${''.padStart(12)} ${String(total).padStart(10)}`);
+  lines.push(`${'total'.padStart(9)} ${''.padStart(12)} ${''.padStart(12)} ${String(redeliver).padStart(10)} ${String(skip).padStart(10)}`);
   return `${lines.join('\n')}\n`;
 }

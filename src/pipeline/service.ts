@@ -5,7 +5,7 @@ import type { AppConfig, HookstreamConfig, WebhookConfig } from '../config/types
 import { decodeEvent, eventCodec } from '../contract/index.js';
 import type { WebhookEvent } from '../contract/types.js';
 import { eventRuleViolation, keepsEventRules } from '../contract/event-rules.js';
-import { errorMessage } from '../errors.js';
+import { HookstreamError, errorMessage } from '../errors.js';
 import { AckedSender, kafkaErrorType } from '../kafka/acked-sender.js';
 import { ThreadedSender, type RecordSender } from '../kafka/threaded-sender.js';
 import { createKafka, kafkaConnection } from '../kafka/client.js';
@@ -189,7 +189,9 @@ export class HookstreamService {
   async #start(): Promise<void> {
     const { metrics: m } = this.#config;
     if (m.enabled) {
-      this.#health = await startHealthServer({ host: m.host, port: m.port, registry: this.registry, isReady: () => this.ready, logger: this.#log });
+      this.#health = await startHealthServer({ host: m.host, port: m.port, registry: this.registry, isReady: () => this.ready, logger: this.#log }).catch((err: unknown) => {
+        throw metricsListenError(err, m.host, m.port);
+      });
       this.#log.info({ port: this.#health.port }, 'metrics and health on /metrics, /healthz, /readyz');
     }
     if (this.#closing) return;
@@ -787,4 +789,15 @@ function dlqHeaders(kind: 'delivery' | 'event', origin: Origin, reason: string, 
   if (ids.appId) h[DLQ_HEADERS.appId] = ids.appId;
   if (ids.webhookId) h[DLQ_HEADERS.webhookId] = ids.webhookId;
   return h;
+}
+
+/**
+ * A metrics port that cannot be bound, said with the settings that decide it: Node's
+ * "listen EADDRINUSE: address already in use 127.0.0.1:9601" names neither.
+ */
+function metricsListenError(err: unknown, host: string, port: number): unknown {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (typeof code !== 'string') return err;
+  const what = code === 'EADDRINUSE' ? `metrics.port ${port}: ${host}:${port} is already in use (another hookstream instance?)` : `metrics.host ${host}, metrics.port ${port}: ${errorMessage(err)}`;
+  return new HookstreamError('HS_PRECONDITION', `${what}; set metrics.port to a free port, or metrics.enabled to false`, { cause: err });
 }

@@ -37,9 +37,15 @@ export async function tempDir(t: TestContext, prefix: string): Promise<string> {
  * Runs `node <args>` until it exits by itself, collecting its output. One that is still
  * running after `timeoutMs` is killed and reported with `code: null` (a test that expects
  * an exit then fails instead of waiting forever); one left running is killed after the test.
+ * LOG_LEVEL is silent unless `env` says otherwise (a variable set to undefined is unset).
  */
-export async function runToExit(t: TestContext, args: readonly string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, args, { env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runToExit(
+  t: TestContext,
+  args: readonly string[],
+  timeoutMs = 30_000,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, args, { env: { ...process.env, LOG_LEVEL: 'silent', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });

@@ -97,6 +97,8 @@ export interface SpawnOptions {
    * @defaultValue none: HOOKSTREAM_TEST_LOG, else info
    */
   minLogLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  /** More arguments for `hookstream start` (e.g. `--embedded`). */
+  args?: readonly string[];
 }
 
 /** LOG_LEVEL for a spawned service: HOOKSTREAM_TEST_LOG (default info), at least as verbose as `min`. */
@@ -116,7 +118,7 @@ export async function spawnService(t: TestContext, raw: Record<string, unknown>,
   await writeFile(file, JSON.stringify(config));
   const logFile = join(dir, 'service.log');
   const log = createWriteStream(logFile);
-  const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/src/cli/main.js'), 'start', '--config', file], {
+  const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/src/cli/main.js'), 'start', '--config', file, ...(options.args ?? [])], {
     env: { ...process.env, LOG_LEVEL: serviceLogLevel(options.minLogLevel) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -105,12 +105,11 @@ test('hookstream demo --duration: the CLI prints a summary line and exits 0', as
 });
 
 test('hookstream demo refuses bad options', async () => {
-  const stderr = collect();
-  const io = { stdout: collect().stream, stderr: stderr.stream };
-  assert.equal(await run(['--duration', 'soon'], io), 2);
-  assert.match(stderr.text(), /--duration must be a number/);
-  assert.equal(await run(['--fail-rate', '1.5'], io), 2);
-  assert.equal(await run(['--brokers', 'nohost'], io), 2);
-  assert.equal(await run(['--bogus'], io), 2);
+  const io = { stdout: collect().stream, stderr: collect().stream };
+  // Thrown as usage mistakes: main says them and exits 2.
+  await assert.rejects(run(['--duration', 'soon'], io), { code: 'HS_USAGE', message: /--duration must be a number/ });
+  await assert.rejects(run(['--fail-rate', '1.5'], io), { code: 'HS_USAGE' });
+  await assert.rejects(run(['--brokers', 'nohost'], io), { code: 'HS_USAGE' });
+  await assert.rejects(run(['--bogus'], io), { code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' });
   assert.equal(await run(['--help'], io), 0);
 });

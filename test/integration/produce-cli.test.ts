@@ -198,3 +198,15 @@ test('produce: a missing file is an error, not an empty success', { timeout: 30_
   assert.equal(result.code, 1);
   assert.match(result.stderr, /ENOENT/);
 });
+
+test('produce: a missing topic is one error that says how to create it, before any line is read', { timeout: 30_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const config = join(dir, 'config.json');
+  const topic = uniqueName('hs-it-produce-none');
+  await writeFile(config, JSON.stringify({ kafka: { brokers: brokers(), topic } }));
+  const stdin = Readable.from(['{"app_id":"a","name":"channel_occupied","channel":"c"}\n']);
+  await assert.rejects(produce(['--config', config], stdin), (err: Error) => {
+    assert.equal(err.message, `missing topics ${topic}: create them with "hookstream topics create --config FILE"`);
+    return true;
+  });
+});

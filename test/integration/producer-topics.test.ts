@@ -83,7 +83,5 @@ test('topics create creates only what is missing', { timeout: 90_000 }, async (t
 });
 
 test('topics without a subcommand is a usage error', async () => {
-  const result = await runTopics(['--config', 'x.json']);
-  assert.equal(result.code, 2);
-  assert.match(result.stderr, /expected the subcommand "create"/);
+  await assert.rejects(runTopics(['--config', 'x.json']), { name: 'UsageError', message: /expected the subcommand "create"/ });
 });

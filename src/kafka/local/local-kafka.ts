@@ -184,7 +184,9 @@ export async function status(options: StatusOptions = {}): Promise<StatusResult>
   const port = checkPort(options.port ?? configuredPort(paths) ?? DEFAULT_PORT, 'port');
   const brokers = `${DEFAULT_HOST}:${port}`;
   const pid = runningPid(paths);
-  const answering = pid !== undefined && (await probeBroker(brokers));
+  // Asked even when this dir's broker is not running: another one (another dir, Docker)
+  // may hold the port, and "start" here would then fail on a port in use.
+  const answering = await probeBroker(brokers);
   return { running: pid !== undefined, answering, pid, brokers, dir: paths.dir, port };
 }
 

@@ -91,7 +91,7 @@ export interface StatusOptions {
 export interface StatusResult {
   /** A broker process of this dir is alive. */
   running: boolean;
-  /** A broker answered describeCluster at `brokers`. */
+  /** A broker answered describeCluster at `brokers`: this dir's, or any other holding the port. */
   answering: boolean;
   pid?: number;
   brokers: string;

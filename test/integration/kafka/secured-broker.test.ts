@@ -123,10 +123,10 @@ test('over TLS with SASL PLAIN, the service, its hand-off producers and the prod
   assert.ok(!logs.text().includes(ALICE), 'the SASL password is in the log');
 });
 
-/** Runs the CLI with `args`; resolves with its exit code and output. */
+/** Runs the CLI with `args`; resolves with its exit code and output. KAFKA_BROKERS (the test broker's) must not override the config's secured listener. */
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const main = new URL('../../../src/cli/main.js', import.meta.url).pathname;
-  const child = spawn(process.execPath, [main, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [main, ...args], { env: { ...process.env, KAFKA_BROKERS: '', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

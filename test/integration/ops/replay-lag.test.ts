@@ -65,7 +65,7 @@ test('replay --to-datetime redelivers exactly the events at or after T; refused 
   const seen = receiver.events().length;
   const dry = await capture(() => replay(['--config', file, '--to-datetime', new Date(T).toISOString()]));
   assert.equal(dry.code, 0);
-  assert.match(dry.out, new RegExp(`total\\s+${after.length}$`, 'm'), `plan redelivers ${after.length}:\n${dry.out}`);
+  assert.match(dry.out, new RegExp(`total\\s+${after.length}\\s+0$`, 'm'), `plan redelivers ${after.length}:\n${dry.out}`);
   const applied = await capture(() => replay(['--config', file, '--to-datetime', new Date(T).toISOString(), '--execute']));
   assert.equal(applied.code, 0, applied.out);
 
@@ -107,4 +107,24 @@ test('lag equals produced minus committed after consuming stops midway', async (
   assert.equal(total, produced - committed);
   assert.equal(total, 25, 'the unread events');
   assert.ok(rows.some((r) => r.topic.includes('.retry.')), 'retry tiers are listed too');
+});
+
+test('replay forward shows how many events it skips, never a negative redeliver count', async (t) => {
+  const raw = testConfig({ apps: [{ id: 'a', key: 'k', secret: 's', webhooks: [{ url: 'http://127.0.0.1:9/h', event_types: ['client_event'] }] }], partitions: 1 });
+  const config = await createServiceTopics(t, raw);
+  const file = await configFile(t, raw);
+  const producer = createProducer({ brokers: brokers(), topic: config.kafka.topic, nodeId: 'n' });
+  t.after(() => producer.close());
+  await producer.publishMany(Array.from({ length: 5 }, (_, i) => ({ app_id: 'a', name: 'client_event', channel: 'c', event: 'e', data: String(i), socket_id: '1.1' })));
+  // The group has delivered the first two events.
+  await withAdmin((admin) => admin.setOffsets({ groupId: config.kafka.group_id, topic: config.kafka.topic, partitions: [{ partition: 0, offset: '2' }] }));
+
+  const back = await capture(() => replay(['--config', file, '--to-offset', '1']));
+  assert.match(back.out, /^\s+0\s+2\s+1\s+1\s+0$/m, back.out);
+  const forward = await capture(() => replay(['--config', file, '--to-offset', '4']));
+  assert.match(forward.out, /^\s+0\s+2\s+4\s+0\s+2$/m, forward.out);
+  assert.match(forward.out, /^\s+total\s+0\s+2$/m, forward.out);
+  const future = await capture(() => replay(['--config', file, '--to-datetime', new Date(Date.now() + 3_600_000).toISOString()]));
+  assert.match(future.out, /^\s+total\s+0\s+3$/m, `a future time skips to the end:\n${future.out}`);
+  assert.doesNotMatch(back.out + forward.out + future.out, /\s-\d/, 'no negative count');
 });

@@ -36,12 +36,15 @@ test('date-times: only ISO 8601 forms, never local time, never a rolled-over dat
 
 test('plan and lag tables show every partition and a total', () => {
   const plan = formatPlan('t', 'g', [
-    { partition: 0, current: 10, target: 4, redeliver: 6 },
-    { partition: 1, current: null, target: 0, redeliver: 0 },
+    { partition: 0, current: 10, target: 4, redeliver: 6, skip: 0 },
+    { partition: 1, current: null, target: 0, redeliver: 0, skip: 0 },
+    { partition: 2, current: 3, target: 5, redeliver: 0, skip: 2 },
   ]);
-  assert.match(plan, /^\s+0\s+10\s+4\s+6$/m);
-  assert.match(plan, /^\s+1\s+-\s+0\s+0$/m);
-  assert.match(plan, /^\s+total\s+6$/m);
+  assert.match(plan, /^PARTITION\s+CURRENT\s+NEW\s+REDELIVER\s+SKIP$/m);
+  assert.match(plan, /^\s+0\s+10\s+4\s+6\s+0$/m);
+  assert.match(plan, /^\s+1\s+-\s+0\s+0\s+0$/m);
+  assert.match(plan, /^\s+2\s+3\s+5\s+0\s+2$/m);
+  assert.match(plan, /^\s+total\s+6\s+2$/m);
   const lag = formatLag([
     { topic: 'a', group: 'g', partition: 0, committed: 5, end: 9, lag: 4 },
     { topic: 'a', group: 'g', partition: 1, committed: null, end: 3, lag: 3 },
