@@ -100,6 +100,17 @@ function parseArgsMessage(err: unknown): string {
   return errorMessage(err).replace(/\. To specify a positional argument starting with a '-'.*$/s, '');
 }
 
+// kafkajs 2.2.4 computes a negative timeout in its request queue (tulios/kafkajs#1751),
+// which Node 24 answers with a TimeoutNegativeWarning (the timer runs after 1 ms, which is
+// what kafkajs meant). It says nothing an operator can act on, and three lines of it on
+// stderr would bury a command's one-line error, so the CLI drops that warning alone.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: unknown } | undefined)?.type;
+  if (type === 'TimeoutNegativeWarning' || (warning instanceof Error && warning.name === 'TimeoutNegativeWarning')) return;
+  (emitWarning as (w: string | Error, ...r: unknown[]) => void)(warning, ...rest);
+}) as typeof process.emitWarning;
+
 // `hookstream config check | head -1`: once the reader is gone nothing more can be said.
 // End quietly, as Unix tools do on SIGPIPE, not with an unhandled EPIPE stack.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
