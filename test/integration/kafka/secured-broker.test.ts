@@ -90,38 +90,45 @@ function rawConfig(b: SecuredBroker, receiverUrl: string, sasl: Record<string, u
   };
 }
 
-test('over TLS with SASL PLAIN, the service, its hand-off producers and the producer library deliver an event end to end', { timeout: 180_000 }, async (t) => {
-  const b = await securedBroker();
-  const receiver = await startReceiver({ apps: { key: 'key-1', secret: 'secret-1' } });
-  t.after(() => receiver.close());
-  const config = parseConfig(rawConfig(b, receiver.url('/hook'), { mechanism: 'plain', username: 'alice', password: ALICE }));
-  const connection = kafkaConnection(config.kafka);
-  const admin = createKafka({ brokers: config.kafka.brokers, clientId: 'secured-admin', connection, logger: testLogger() }).admin();
-  await admin.connect();
-  await ensureTopics(admin, config);
-  await admin.disconnect();
+for (const threads of [0, 1]) {
+  test(`over TLS with SASL PLAIN (worker_threads ${threads}), the producer library publishes, the service delivers, hands a failed batch to a retry tier and delivers it from there`, { timeout: 180_000 }, async (t) => {
+    const b = await securedBroker();
+    // The first request fails: the batch goes to the retry tier through the hand-off
+    // producers (on the hand-off thread with worker_threads 1) and comes back from it.
+    const receiver = await startReceiver({ apps: { key: 'key-1', secret: 'secret-1' }, status: (_req, n) => (n === 1 ? 500 : 200) });
+    t.after(() => receiver.close());
+    const raw = rawConfig(b, receiver.url('/hook'), { mechanism: 'plain', username: 'alice', password: ALICE });
+    raw.delivery = { ...(raw.delivery as object), worker_threads: threads };
+    const config = parseConfig(raw);
+    const connection = kafkaConnection(config.kafka);
+    const admin = createKafka({ brokers: config.kafka.brokers, clientId: 'secured-admin', connection, logger: testLogger() }).admin();
+    await admin.connect();
+    await ensureTopics(admin, config);
+    await admin.disconnect();
 
-  // Everything the service and kafkajs log, down to debug, must not hold the password.
-  const logs = capture();
-  const service = new HookstreamService({ config, logger: pino({ level: 'debug' }, logs.stream), commitIntervalMs: 200 });
-  t.after(() => service.close());
-  await service.start();
-  await waitUntil(() => service.ready, 60_000, 'service joined its groups over SASL_SSL');
+    // Everything the service and kafkajs log, down to debug, must not hold the password.
+    const logs = capture();
+    const service = new HookstreamService({ config, logger: pino({ level: 'debug' }, logs.stream), commitIntervalMs: 200 });
+    t.after(() => service.close());
+    await service.start();
+    await waitUntil(() => service.ready, 60_000, 'service joined its groups over SASL_SSL');
 
-  const producer = createProducer({ brokers: config.kafka.brokers, topic: config.kafka.topic, nodeId: 'node-1', connection, logger: testLogger() });
-  t.after(() => producer.close());
-  await producer.publish({ name: 'channel_occupied', app_id: 'app-1', channel: 'presence-room' });
-  await producer.flush();
-  await receiver.waitFor((r) => r.acceptedEvents().length >= 1, 30_000);
-  assert.deepEqual(
-    receiver.acceptedEvents().map((e) => [e.name, e.channel]),
-    [['channel_occupied', 'presence-room']],
-  );
-  assert.equal(receiver.invalidCount, 0);
-  await service.close();
-  assert.match(logs.text(), /SASL PLAIN authentication successful/, 'the debug log shows the SASL handshake');
-  assert.ok(!logs.text().includes(ALICE), 'the SASL password is in the log');
-});
+    const producer = createProducer({ brokers: config.kafka.brokers, topic: config.kafka.topic, nodeId: 'node-1', connection, logger: testLogger() });
+    t.after(() => producer.close());
+    await producer.publish({ name: 'channel_occupied', app_id: 'app-1', channel: 'presence-room' });
+    await producer.flush();
+    await receiver.waitFor((r) => r.acceptedEvents().length >= 1, 30_000);
+    assert.deepEqual(
+      receiver.acceptedEvents().map((e) => [e.name, e.channel]),
+      [['channel_occupied', 'presence-room']],
+    );
+    assert.equal(receiver.requests.length, 2, 'one failed attempt, one from the retry tier');
+    assert.equal(receiver.invalidCount, 0);
+    await service.close();
+    assert.match(logs.text(), /SASL PLAIN authentication successful/, 'the debug log shows the SASL handshake');
+    assert.ok(!logs.text().includes(ALICE), 'the SASL password is in the log');
+  });
+}
 
 /** Runs the CLI with `args`; resolves with its exit code and output. KAFKA_BROKERS (the test broker's) must not override the config's secured listener. */
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
